@@ -1,0 +1,65 @@
+"""Pressroom's core. create_app() is the one place where the parts meet."""
+
+from pathlib import Path
+
+from flask import Flask, current_app, render_template, url_for
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from blog import admin, auth, cli, config, database, posts
+from blog.forms import csrf
+from blog.plugins import collect, load_plugins
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None):
+    """Build the app: settings, the core, then the plugins config.toml enables."""
+    app = Flask(
+        __name__,
+        instance_path=config.instance_path(PROJECT_ROOT),  # PRESSROOM_INSTANCE wins
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(config.defaults())
+    if test_config is None:
+        config.load(app)  # instance/config.toml, then env overrides
+    else:
+        app.config.from_mapping(test_config)
+        app.config["SITE"] = {**config.SITE_DEFAULTS, **app.config["SITE"]}
+
+    database.init_app(app)
+    csrf.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(posts.bp)
+
+    pm = load_plugins(app)
+    for blueprint in collect(pm.hook.register_blueprints()):
+        app.register_blueprint(blueprint)
+
+    # A site's own templates beat the theme; plugin templates come last
+    # (Flask searches blueprint folders after the app's loader).
+    site_templates = FileSystemLoader(Path(app.instance_path, "templates"))
+    app.jinja_loader = ChoiceLoader([site_templates, app.jinja_loader])
+    app.jinja_env.globals["absolute_url"] = absolute_url
+    register_error_pages(app)
+
+    cli.init_app(app)  # flask db upgrade, user, post, plugins
+    if test_config is None:
+        auth.announce_setup_link(app)
+    return app
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A full URL on the site's public address ([site] url), for feeds and links out."""
+    return current_app.config["SITE"]["url"] + url_for(endpoint, **values)
+
+
+def register_error_pages(app: Flask) -> None:
+    def error_page(error):
+        code = getattr(error, "code", 500)
+        return render_template("errors/error.html", error=error, code=code), code
+
+    for code in (400, 403, 404, 405, 413, 422, 429, 500):
+        app.register_error_handler(code, error_page)

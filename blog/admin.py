@@ -1,0 +1,304 @@
+"""The web editor and site administration under /admin/."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, true
+from sqlalchemy.orm import joinedload, selectinload
+
+from blog.auth import role_required
+from blog.database import db
+from blog.editing import (
+    PostData,
+    PostError,
+    delete_post,
+    make_slug,
+    save_post,
+    tags_from_names,
+    term_slug,
+)
+from blog.forms import CategoryForm, DeleteForm, PostForm, UserForm
+from blog.models import STATUSES, Category, Post, User, post_category
+from blog.rendering import render_markdown
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+POSTS_PER_ADMIN_PAGE = 25
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here is for logged-in users."""
+
+
+def editable_post_or_404(post_id: int) -> Post:
+    post = db.get_or_404(Post, post_id)
+    if not current_user.can_edit(post):
+        abort(403)
+    return post
+
+
+@bp.route("/")
+def index():
+    """List posts, newest change first, filtered by status, category, author or words."""
+    query = db.select(Post).options(joinedload(Post.author), selectinload(Post.categories))
+    status = request.args.get("status", "")
+    if status in STATUSES:
+        query = query.where(Post.status == status)
+    category_id = request.args.get("category", type=int)
+    if category_id:
+        query = query.where(
+            Post.id.in_(
+                db.select(post_category.c.post_id).where(post_category.c.category_id == category_id)
+            )
+        )
+    if current_user.role == "author":
+        query = query.where(Post.author_id == current_user.id)
+    else:
+        author_id = request.args.get("author", type=int)
+        if author_id:
+            query = query.where(Post.author_id == author_id)
+    words = request.args.get("q", "").strip()
+    if words:
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Post.title.ilike(f"%{escaped}%", escape="\\"))
+    page = db.paginate(
+        query.order_by(Post.updated_at.desc(), Post.id.desc()),
+        per_page=POSTS_PER_ADMIN_PAGE,
+    )
+    counts = dict(
+        db.session.execute(
+            db.select(Post.status, func.count())
+            .where(Post.author_id == current_user.id if current_user.role == "author" else true())
+            .group_by(Post.status)
+        ).all()
+    )
+    return render_template(
+        "admin/index.html",
+        page=page,
+        counts=counts,
+        categories=db.session.scalars(db.select(Category).order_by(Category.name)).all(),
+        authors=db.session.scalars(db.select(User).order_by(User.username)).all()
+        if current_user.role != "author"
+        else [],
+        filters={"status": status, "category": category_id, "q": words},
+    )
+
+
+def category_choices():
+    return [
+        (category.id, category.name)
+        for category in db.session.scalars(db.select(Category).order_by(Category.name))
+    ]
+
+
+def post_data_from(form: PostForm) -> PostData:
+    """Read the form into PostData; the button pressed decides the status."""
+    if form.publish.data:
+        status = "published"
+    elif form.save_draft.data:
+        status = "draft"
+    else:
+        status = form.status.data
+    wanted = form.categories.data or []
+    categories = db.session.scalars(db.select(Category).where(Category.id.in_(wanted))).all()
+    return PostData(
+        title=form.title.data or "",
+        body=form.body.data or "",
+        excerpt=form.excerpt.data or "",
+        slug=form.slug.data or "",
+        status=status,
+        categories=sorted(categories, key=lambda category: wanted.index(category.id)),
+        tags=tags_from_names((form.tags.data or "").split(",")),
+    )
+
+
+def edit_page(form: PostForm, post: Post | None):
+    """Show the editor; with Preview pressed, the rendered body beside it."""
+    preview = render_markdown(form.body.data or "") if form.preview.data else None
+    status = 422 if form.errors else 200
+    return render_template("admin/edit.html", form=form, post=post, preview=preview), status
+
+
+def handle_post_form(form: PostForm, post: Post | None):
+    if not form.validate_on_submit() or form.preview.data:
+        return edit_page(form, post)
+    try:
+        saved = save_post(post_data_from(form), author=current_user, post=post)
+    except PostError as error:
+        getattr(form, error.field).errors = [*getattr(form, error.field).errors, str(error)]
+        return edit_page(form, post)
+    flash(
+        f"Published: {saved.title}" if saved.is_published else f"Draft saved: {saved.title}",
+        "success",
+    )
+    return redirect(url_for("admin.edit_post", post_id=saved.id))
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+def new_post():
+    form = PostForm()
+    form.categories.choices = category_choices()
+    return handle_post_form(form, None)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id):
+    post = editable_post_or_404(post_id)
+    form = PostForm(obj=post if request.method == "GET" else None)
+    form.categories.choices = category_choices()
+    if request.method == "GET":
+        form.categories.data = [category.id for category in post.categories]
+        form.tags.data = ", ".join(tag.name for tag in post.tags)
+    return handle_post_form(form, post)
+
+
+@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
+def delete(post_id):
+    """Ask before deleting; delete on the confirming POST."""
+    post = editable_post_or_404(post_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        title = post.title
+        delete_post(post)
+        flash(f"Deleted: {title}", "success")
+        return redirect(url_for("admin.index"))
+    return render_template("admin/delete.html", post=post, form=form)
+
+
+@bp.route("/preview", methods=["POST"])
+def preview():
+    """Render Markdown exactly as the published page will, for the live preview."""
+    return str(render_markdown(request.form.get("body", ""))), {
+        "Content-Type": "text/html; charset=utf-8"
+    }
+
+
+@bp.route("/categories/", methods=["GET", "POST"])
+@role_required("admin", "editor")
+def categories():
+    """List categories with their post counts, and add new ones."""
+    form = CategoryForm()
+    return category_page(form, None)
+
+
+@bp.route("/categories/<int:category_id>/", methods=["GET", "POST"])
+@role_required("admin", "editor")
+def edit_category(category_id):
+    category = db.get_or_404(Category, category_id)
+    form = CategoryForm(obj=category if request.method == "GET" else None)
+    if request.method == "GET":
+        form.parent.data = category.parent_id or 0
+    return category_page(form, category)
+
+
+def category_page(form: CategoryForm, category: Category | None):
+    form.parent.choices = [(0, "(none)")] + [
+        choice for choice in category_choices() if not category or choice[0] != category.id
+    ]
+    if form.validate_on_submit():
+        name = " ".join(form.name.data.split())
+        slug = make_slug(form.slug.data) if form.slug.data else ""
+        clash = db.select(Category.id).where(Category.name == name)
+        if category:
+            clash = clash.where(Category.id != category.id)
+        if db.session.scalar(clash) is not None:
+            form.name.errors.append(f"A category named {name!r} exists already.")
+        elif form.slug.data and not slug:
+            form.slug.errors.append("Use letters or digits in the slug.")
+        elif slug and db.session.scalar(
+            db.select(Category.id).where(
+                Category.slug == slug, Category.id != (category.id if category else -1)
+            )
+        ):
+            form.slug.errors.append(f"The slug {slug!r} is taken by another category.")
+        else:
+            category = category or Category()
+            category.name = name
+            category.slug = slug or category.slug or term_slug(Category, name)
+            category.description = form.description.data.strip()
+            category.parent_id = form.parent.data or None
+            db.session.add(category)
+            db.session.commit()
+            flash(f"Category saved: {name}", "success")
+            return redirect(url_for("admin.categories"))
+    counts = dict(
+        db.session.execute(
+            db.select(post_category.c.category_id, func.count()).group_by(
+                post_category.c.category_id
+            )
+        ).all()
+    )
+    listing = db.session.scalars(db.select(Category).order_by(Category.name)).all()
+    return render_template(
+        "admin/categories.html",
+        form=form,
+        category=category,
+        categories=listing,
+        counts=counts,
+        delete_form=DeleteForm(),
+    ), 422 if form.errors else 200
+
+
+@bp.route("/categories/<int:category_id>/delete", methods=["POST"])
+@role_required("admin", "editor")
+def delete_category(category_id):
+    """Delete a category; its posts stay, without it."""
+    category = db.get_or_404(Category, category_id)
+    if DeleteForm().validate_on_submit():
+        db.session.delete(category)
+        db.session.commit()
+        flash(f"Category deleted: {category.name}", "success")
+    return redirect(url_for("admin.categories"))
+
+
+@bp.route("/users/")
+@role_required("admin")
+def users():
+    listing = db.session.scalars(db.select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=listing)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def new_user():
+    return user_page(UserForm(), None)
+
+
+@bp.route("/users/<int:user_id>/", methods=["GET", "POST"])
+@role_required("admin")
+def edit_user(user_id):
+    user = db.get_or_404(User, user_id)
+    return user_page(UserForm(obj=user if request.method == "GET" else None), user)
+
+
+def user_page(form: UserForm, user: User | None):
+    if form.validate_on_submit():
+        username = form.username.data.strip().lower()
+        email = form.email.data.strip().lower()
+        others = db.select(User).where(User.id != (user.id if user else -1))
+        if db.session.scalar(others.where(User.username == username)):
+            form.username.errors.append("That user name is taken.")
+        elif db.session.scalar(others.where(User.email == email)):
+            form.email.errors.append("Another account has that email.")
+        elif user is None and not form.password.data:
+            form.password.errors.append("Give the new account a password.")
+        elif user and user.is_admin and form.role.data != "admin" and last_admin(user):
+            form.role.errors.append("The site needs at least one admin.")
+        else:
+            user = user or User()
+            user.username = username
+            user.email = email
+            user.display_name = form.display_name.data.strip()
+            user.role = form.role.data
+            if form.password.data:
+                user.set_password(form.password.data)
+            db.session.add(user)
+            db.session.commit()
+            flash(f"User saved: {username}", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user.html", form=form, user=user), 422 if form.errors else 200
+
+
+def last_admin(user: User) -> bool:
+    admins = db.session.scalar(db.select(func.count(User.id)).where(User.role == "admin"))
+    return user.is_admin and admins <= 1

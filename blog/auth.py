@@ -1,0 +1,146 @@
+"""Logging in and out, the one-time owner setup, and who may do what."""
+
+import functools
+import hashlib
+import hmac
+from urllib.parse import urlsplit
+
+import click
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from blog import config
+from blog.database import db
+from blog.forms import LoginForm, SetupForm
+from blog.models import User
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see that page."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+
+
+def role_required(*roles):
+    """Let only logged-in users with one of `roles` through; others get 403."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a path on this site: no scheme, no host, no protocol-relative `//`."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return False  # browsers read "/\evil.example" as "//evil.example"
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def find_user(name_or_email: str) -> User | None:
+    lowered = name_or_email.strip().lower()
+    return db.session.scalar(
+        db.select(User).where((User.username == lowered) | (User.email == lowered))
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = find_user(form.username.data)
+        if user is None or not user.check_password(form.password.data):
+            # One message for both cases, so the form does not reveal who has an account.
+            form.password.errors.append("Wrong user name or password.")
+        else:
+            login_user(user, remember=form.remember.data)
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("admin.index"))
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("posts.home"))
+
+
+def setup_token(app) -> str:
+    """The secret of the /setup link: derived from the secret key, so every worker agrees."""
+    key = app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"pressroom-setup", hashlib.sha256).hexdigest()[:32]
+
+
+def needs_setup() -> bool:
+    return db.session.scalar(db.select(User.id).limit(1)) is None
+
+
+def announce_setup_link(app) -> None:
+    """On a fresh site, print the one-time link that creates the owner's account."""
+    with app.app_context():
+        try:
+            if not inspect(db.engine).has_table("user") or not needs_setup():
+                return
+        except SQLAlchemyError:
+            return  # no database yet: `flask db upgrade` comes first
+        link = f"{app.config['SITE']['url']}/setup?token={setup_token(app)}"
+        click.secho(f"No account yet. Create the owner's account at: {link}", err=True, bold=True)
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    """Create the first (admin) account; gone once any account exists."""
+    if not needs_setup():
+        abort(404)
+    token = request.args.get("token", "")
+    if not hmac.compare_digest(token, setup_token(current_app)):
+        abort(404)
+    form = SetupForm(site_title=current_app.config["SITE"]["title"])
+    if form.validate_on_submit():
+        owner = User(
+            username=form.username.data.strip().lower(),
+            email=form.email.data.strip().lower(),
+            role="admin",
+        )
+        owner.set_password(form.password.data)
+        db.session.add(owner)
+        db.session.commit()
+        config.save_site_setting(current_app, "title", form.site_title.data.strip())
+        login_user(owner)
+        flash("Welcome! Your blog is ready. Write your first post.", "success")
+        return redirect(url_for("admin.new_post"))
+    return render_template("auth/setup.html", form=form), 200 if not form.errors else 422

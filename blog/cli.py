@@ -1,0 +1,143 @@
+"""The command line: flask --app app db|user|post|plugins ..."""
+
+import sys
+
+import click
+import flask_migrate
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask.cli import AppGroup
+
+from blog.database import db
+from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
+from blog.models import ROLES, STATUSES, Post, User
+from blog.plugins import available_plugins, enabled_migration_branches, plugin_manager
+
+db_cli = AppGroup("db", help="Create and upgrade the database.")
+user_cli = AppGroup("user", help="Manage accounts.")
+post_cli = AppGroup("post", help="Create and list posts.")
+
+
+def fail(message: str):
+    """Stop a command with a one-line reason and exit code 1."""
+    raise click.ClickException(message)
+
+
+@db_cli.command("upgrade")
+def upgrade():
+    """Apply the core's and every enabled plugin's migrations."""
+    flask_migrate.upgrade(revision="core@head")
+    for branch in enabled_migration_branches(current_app):
+        flask_migrate.upgrade(revision=f"{branch}@head")
+    click.echo("Database is up to date.")
+
+
+@user_cli.command("create")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="author", show_default=True)
+@click.password_option(help="Asked for twice when not given.")
+def create_user(name, email, role, password):
+    """Create an account."""
+    email = email.strip().lower()
+    name = name.strip().lower()
+    if not name or any(char.isspace() for char in name):
+        fail("NAME must be one word, e.g. 'ada'")
+    if len(password) < 8:
+        fail("the password needs at least 8 characters")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        fail(f"--email {email!r}: {error}")
+    clash = db.session.scalar(
+        db.select(User).where((User.username == name) | (User.email == email))
+    )
+    if clash:
+        fail(f"an account named {clash.username!r} or with that email exists already")
+    user = User(username=name, email=email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {name!r}.")
+
+
+@post_cli.command("create")
+@click.option("--title", required=True)
+@click.option("--category", "categories", multiple=True, help="Repeat for several; created if new.")
+@click.option("--tag", "tags", multiple=True, help="Repeat for several; created if new.")
+@click.option("--author", help="User name; defaults to the only admin.")
+@click.option("--status", type=click.Choice(STATUSES), default="published", show_default=True)
+@click.option("--slug", default="")
+def create_post(title, categories, tags, author, status, slug):
+    """Create a post with the Markdown body from standard input; print its URL."""
+    user = find_author(author)
+    body = sys.stdin.read() if not sys.stdin.isatty() else ""
+    try:
+        data = PostData(
+            title=title,
+            body=body,
+            slug=slug,
+            status=status,
+            categories=categories_from_names(list(categories), create=True),
+            tags=tags_from_names(list(tags)),
+        )
+        post = save_post(data, author=user)
+    except PostError as error:
+        db.session.rollback()
+        fail(f"--{error.field}: {error}")
+    click.echo(f"{current_app.config['SITE']['url']}/{post.slug}/")
+
+
+def find_author(name: str | None) -> User:
+    if name:
+        user = db.session.scalar(db.select(User).where(User.username == name.lower()))
+        if user is None:
+            fail(f"--author: no user named {name!r}")
+        return user
+    admins = db.session.scalars(db.select(User).where(User.role == "admin").limit(2)).all()
+    if len(admins) != 1:
+        fail("--author is needed: " + ("no admin exists yet" if not admins else "several admins"))
+    return admins[0]
+
+
+@post_cli.command("list")
+@click.option("--status", type=click.Choice(STATUSES))
+def list_posts(status):
+    """One post a line: status, date, URL path, title."""
+    query = db.select(Post).order_by(Post.created_at.desc(), Post.id.desc())
+    if status:
+        query = query.where(Post.status == status)
+    for post in db.session.scalars(query):
+        click.echo(f"{post.status:<10} {post.date:%Y-%m-%d} /{post.slug}/  {post.title}")
+
+
+@click.command("plugins")
+def list_plugins():
+    """List the plugins found, whether each is enabled, and where it comes from."""
+    import importlib
+
+    enabled = current_app.config["PLUGINS"].get("enabled", [])
+    for name, (module_path, source) in sorted(available_plugins().items()):
+        try:
+            doc = (importlib.import_module(module_path).__doc__ or "").strip()
+            summary = doc.splitlines()[0] if doc else ""
+        except ImportError as error:
+            summary = f"cannot be imported: {error}"
+        state = "enabled " if name in enabled else "disabled"
+        click.echo(f"{name:<16} {state} {source:<14} {summary}")
+
+
+def add_plugin_commands(app, plugin_name: str, commands: list) -> None:
+    """Put a plugin's commands under `flask --app app <plugin> ...`."""
+    group = AppGroup(plugin_name, help=f"Commands of the {plugin_name} plugin.")
+    for command in commands or []:
+        group.add_command(command)
+    app.cli.add_command(group)
+
+
+def init_app(app) -> None:
+    for command in (db_cli, user_cli, post_cli, list_plugins):
+        app.cli.add_command(command)
+    pm = plugin_manager(app)
+    for impl in pm.hook.register_commands.get_hookimpls():
+        add_plugin_commands(app, impl.plugin_name, impl.function())

@@ -1,0 +1,159 @@
+"""Site settings: instance/config.toml, read with tomllib and mapped into app.config."""
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+
+import tomlkit
+
+CONFIG_FILE = "config.toml"
+
+SITE_DEFAULTS = {
+    "title": "My Blog",
+    "tagline": "",
+    "url": "http://127.0.0.1:5000",
+    "posts_per_page": 10,
+}
+DEFAULT_DATABASE_URL = "sqlite:///blog.sqlite3"
+DEFAULT_PLUGINS = ["categories"]  # the built-in plugins a new site starts with
+
+# What a fresh instance starts with; comments stay because the owner edits this file by hand.
+NEW_CONFIG = """\
+secret_key = "{secret_key}"  # written on first run; keep it secret
+
+[site]
+title = "My Blog"
+tagline = ""
+url = "http://127.0.0.1:5000"  # absolute links in feeds, sitemaps, emails
+posts_per_page = 10
+
+[database]
+url = "sqlite:///blog.sqlite3"  # relative to the instance folder; or postgresql+psycopg://...
+
+[plugins]
+# Order here is order on the page. Delete a name to switch that plugin off.
+enabled = {plugins}
+"""
+
+
+class ConfigError(Exception):
+    """A config file or setting that Pressroom cannot start with; the message names it."""
+
+
+def instance_path(project_root: Path) -> str:
+    """The instance folder: PRESSROOM_INSTANCE if set, else instance/ in the project."""
+    return os.path.abspath(os.environ.get("PRESSROOM_INSTANCE") or project_root / "instance")
+
+
+def defaults() -> dict:
+    """Settings every app starts from, before config.toml or a test mapping."""
+    return {
+        "SITE": dict(SITE_DEFAULTS),
+        "PLUGINS": {"enabled": []},
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+
+
+def load(app) -> None:
+    """Read instance/config.toml (creating it on first run), then the environment overrides."""
+    path = Path(app.instance_path, CONFIG_FILE)
+    if not path.exists():
+        write_new_config(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    app.config.update(parse(data, path.name, app.instance_path))
+    apply_environment(app.config, app.instance_path)
+
+
+def write_new_config(path: Path) -> None:
+    """Create a config file with a fresh random secret key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plugins = "[" + ", ".join(f'"{name}"' for name in DEFAULT_PLUGINS) + "]"
+    text = NEW_CONFIG.format(secret_key=secrets.token_hex(32), plugins=plugins)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+
+
+def parse(data: dict, filename: str, instance_folder: str) -> dict:
+    """Check the TOML document and turn it into app.config keys."""
+    known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict}
+    check_keys(data, known, filename, "")
+    site = dict(SITE_DEFAULTS)
+    site_types = {"title": str, "tagline": str, "url": str, "posts_per_page": int}
+    check_keys(data.get("site", {}), site_types, filename, "site.")
+    site.update(data.get("site", {}))
+    if site["posts_per_page"] < 1:
+        raise ConfigError(f"{filename}: site.posts_per_page must be at least 1")
+    site["url"] = site["url"].rstrip("/")
+
+    check_keys(data.get("database", {}), {"url": str}, filename, "database.")
+    database_url = data.get("database", {}).get("url", DEFAULT_DATABASE_URL)
+
+    plugins = dict(data.get("plugins", {"enabled": list(DEFAULT_PLUGINS)}))
+    enabled = plugins.setdefault("enabled", [])
+    if not isinstance(enabled, list) or not all(isinstance(name, str) for name in enabled):
+        raise ConfigError(f"{filename}: plugins.enabled must be a list of plugin names")
+    for name, table in plugins.items():
+        if name != "enabled" and not isinstance(table, dict):
+            raise ConfigError(f"{filename}: plugins.{name} must be a table ([plugins.{name}])")
+
+    config = {
+        "SITE": site,
+        "PLUGINS": plugins,
+        "SQLALCHEMY_DATABASE_URI": sqlite_in_instance(database_url, instance_folder),
+    }
+    if "secret_key" in data:
+        config["SECRET_KEY"] = data["secret_key"]
+    return config
+
+
+def check_keys(table: dict, known: dict, filename: str, prefix: str) -> None:
+    for key, value in table.items():
+        if key not in known:
+            names = ", ".join(sorted(known))
+            raise ConfigError(f"{filename}: unknown key '{prefix}{key}' (known: {names})")
+        expected = known[key]
+        # bool is an int in Python, but `posts_per_page = true` is a mistake all the same.
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{filename}: '{prefix}{key}' must be {TYPE_NAMES[expected]}, not {value!r}"
+            )
+
+
+TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table"}
+
+
+def sqlite_in_instance(url: str, instance_folder: str) -> str:
+    """Make a relative SQLite path point inside the instance folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and len(url) > len(prefix):
+        return prefix + os.path.join(instance_folder, url[len(prefix) :])
+    return url
+
+
+def apply_environment(config, instance_folder: str) -> None:
+    if os.environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = sqlite_in_instance(
+            os.environ["DATABASE_URL"], instance_folder
+        )
+    if os.environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("REDIS_URL"):
+        config["REDIS_URL"] = os.environ["REDIS_URL"]
+    if not config.get("SECRET_KEY"):
+        raise ConfigError(f"{CONFIG_FILE}: secret_key is missing (or set SECRET_KEY)")
+
+
+def save_site_setting(app, key: str, value) -> None:
+    """Write one [site] setting back to config.toml, keeping the owner's comments."""
+    app.config["SITE"][key] = value
+    path = Path(app.instance_path, CONFIG_FILE)
+    if not path.exists():  # an app built from a test mapping has no file to keep in step
+        return
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    document.setdefault("site", tomlkit.table())[key] = value
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")

@@ -1,0 +1,129 @@
+"""The core's forms. Plugins may import from here to match the house fields."""
+
+from flask_wtf import CSRFProtect, FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from blog.models import ROLES
+
+# Every POST, the core's and the plugins', must carry the session's token.
+csrf = CSRFProtect()
+
+USERNAME_RULE = Regexp(
+    r"^[\w.-]+$", message="Use letters, digits, dots, dashes or underscores, no spaces."
+)
+PASSWORD_RULE = Length(min=8, max=200, message="Use at least 8 characters.")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("User name or email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField("Remember me")
+    submit = SubmitField("Log in")
+
+
+class SetupForm(FlaskForm):
+    site_title = StringField("Site title", validators=[DataRequired(), Length(max=200)])
+    username = StringField(
+        "User name", validators=[DataRequired(), Length(min=2, max=60), USERNAME_RULE]
+    )
+    email = EmailField(
+        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    password = PasswordField("Password", validators=[DataRequired(), PASSWORD_RULE])
+    confirm = PasswordField(
+        "Password again",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+    submit = SubmitField("Create the site")
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        known = {value for value, _label in self.choices}
+        for value in self.data or []:
+            if value not in known:
+                raise ValidationError(f"Unknown category (id {value}).")
+
+
+class PostForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            InputRequired("Give the post a title."),
+            Length(max=300),
+        ],
+        filters=[lambda value: value.strip() if value else value],
+    )
+    body = TextAreaField("Body", validators=[Length(max=1_000_000)])
+    excerpt = TextAreaField("Excerpt", validators=[Length(max=2000)])
+    slug = StringField(
+        "Slug",
+        validators=[Optional(), Length(max=200)],
+        description="The post's address: /slug/. Left empty, it is made from the title.",
+    )
+    categories = CheckboxListField("Categories", coerce=int, validate_choice=False)
+    tags = StringField(
+        "Tags", validators=[Length(max=1000)], description="Separate tags with commas."
+    )
+    status = SelectField(
+        "Status", choices=[("draft", "Draft"), ("published", "Published")], default="draft"
+    )
+    preview = SubmitField("Preview")
+    save_draft = SubmitField("Save draft")
+    publish = SubmitField("Publish")
+
+    def validate_title(self, field):
+        if not field.data:
+            raise ValidationError("Give the post a title.")
+
+
+class DeleteForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that delete."""
+
+    submit = SubmitField("Delete")
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField("Slug", validators=[Optional(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+    parent = SelectField("Parent", coerce=int, default=0)
+    submit = SubmitField("Save category")
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "User name", validators=[DataRequired(), Length(min=2, max=60), USERNAME_RULE]
+    )
+    display_name = StringField("Display name", validators=[Length(max=120)])
+    email = EmailField(
+        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    role = SelectField("Role", choices=[(role, role.title()) for role in ROLES])
+    password = PasswordField(
+        "Password", validators=[Optional(), PASSWORD_RULE], description="Leave empty to keep."
+    )
+    submit = SubmitField("Save user")

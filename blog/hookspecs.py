@@ -1,0 +1,83 @@
+"""Pressroom's plugin hooks: the only way a plugin changes what the core does.
+
+Implement them with @hookimpl from blog.plugins. Calls always pass keyword
+arguments and an implementation may accept only those it needs, so adding an
+argument never breaks an older plugin. Results of several plugins arrive in
+[plugins] enabled order; None results are dropped.
+"""
+
+from pathlib import Path
+
+import pluggy
+from flask import Blueprint
+from markupsafe import Markup
+
+hookspec = pluggy.HookspecMarker("pressroom")
+
+
+@hookspec
+def register_blueprints() -> list[Blueprint]:
+    """Return a list of blueprints. Called once, by create_app.
+
+    A blueprint brings its routes, its templates/ (put files in
+    templates/<plugin>/ so names never collide) and its static/ (served only
+    if the blueprint has a url_prefix: url_for("<plugin>.static", filename=…)).
+    A disabled plugin is never asked, so its routes answer 404.
+    """
+
+
+@hookspec
+def page_fragment(slot: str, context: dict) -> Markup | None:
+    """Return HTML for a named place in the theme, or None.
+
+    slot: "head", "nav", "post_meta", "post_footer", "sidebar" or "admin_nav".
+    context: what the page has: {"post": post} in "post_meta" (on the post page
+    and on every post of a list, with post.categories and post.author already
+    loaded) and in "post_footer" (post page only); {} elsewhere.
+    Return Markup (render_fragment() gives you one). A plain str is escaped, so
+    a slip shows tags on the page instead of opening a hole.
+    Called by the fragments() template global while a page renders, so on
+    every page view: keep it cheap, and never query once per post of a list.
+    """
+
+
+@hookspec
+def post_saved(post) -> None:
+    """Keep the plugin's data in step with a created or edited post.
+
+    Runs inside the save transaction: after flush (post.id is set), before
+    commit. Write through db.session; never commit or roll back. Raising an
+    exception aborts the save: the author sees an error and nothing is stored.
+    Called by the editor (blog/admin.py) and the CLI's `post create`.
+    """
+
+
+@hookspec
+def post_deleted(post) -> None:
+    """Remove the plugin's rows about `post`, inside the delete transaction.
+
+    Called after the post's rows are marked for deletion and before commit;
+    post.id is still readable. Never commit or roll back. Prefer
+    ForeignKey(..., ondelete="CASCADE") where it does the job.
+    """
+
+
+@hookspec
+def register_commands() -> list:
+    """Return click commands; they appear as `flask --app app <plugin> <command>`.
+
+    Called once, by create_app. The commands run inside an app context, so
+    they can use db.session and plugin_config().
+    """
+
+
+@hookspec
+def migrations_dir() -> Path:
+    """Return the Path of the plugin's Alembic versions folder.
+
+    The folder is one Alembic branch labelled with the plugin's name; its first
+    revision sets depends_on to the core revision whose tables it references.
+    Name the plugin's tables "<plugin>_<thing>". `flask db upgrade` upgrades the
+    branch while the plugin is enabled; a disabled plugin's folder stays known
+    to Alembic, so its recorded revisions still resolve and its tables are kept.
+    """

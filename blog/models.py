@@ -1,0 +1,140 @@
+"""The core's data: users, posts, and the categories and tags that group posts."""
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from blog.database import db
+
+ROLES = ("admin", "editor", "author")
+STATUSES = ("draft", "published")
+
+
+def utcnow() -> datetime:
+    # Stored naive, always UTC: SQLite keeps no time zone and PostgreSQL columns here are
+    # `timestamp without time zone`, so both databases return the same kind of value.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Both kept lower-case, so that lookups match regardless of case and use the index.
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(20), default="author")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    posts: Mapped[list["Post"]] = relationship(back_populates="author")
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        # An account without a password (an imported author) can never log in.
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def can_edit(self, post: "Post") -> bool:
+        """Editors and admins edit every post; an author edits their own."""
+        return self.role in ("admin", "editor") or post.author_id == self.id
+
+
+post_category = Table(
+    "post_category",
+    db.Model.metadata,
+    Column("post_id", ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("category.id", ondelete="CASCADE"), primary_key=True),
+    # The primary key serves "categories of a post"; this serves "posts in a category".
+    Index("ix_post_category_category_id", "category_id", "post_id"),
+)
+
+post_tag = Table(
+    "post_tag",
+    db.Model.metadata,
+    Column("post_id", ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_tag_tag_id", "tag_id", "post_id"),
+)
+
+
+class Category(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="SET NULL"), index=True
+    )
+
+    parent: Mapped["Category | None"] = relationship(remote_side=[id])
+    posts: Mapped[list["Post"]] = relationship(
+        secondary=post_category, back_populates="categories", passive_deletes=True
+    )
+
+
+class Tag(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+
+    posts: Mapped[list["Post"]] = relationship(
+        secondary=post_tag, back_populates="tags", passive_deletes=True
+    )
+
+
+class Post(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown, as the author wrote it
+    body_html: Mapped[str] = mapped_column(Text, default="")  # rendered and sanitised
+    excerpt: Mapped[str] = mapped_column(Text, default="")  # the author's own, may be empty
+    summary: Mapped[str] = mapped_column(Text, default="")  # excerpt, or the body's opening
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    published_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship(back_populates="posts")
+    categories: Mapped[list[Category]] = relationship(
+        secondary=post_category,
+        back_populates="posts",
+        order_by=Category.name,
+        passive_deletes=True,
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=post_tag, back_populates="posts", order_by=Tag.name, passive_deletes=True
+    )
+
+    __table_args__ = (
+        # Every public list is "published, newest first".
+        Index("ix_post_status_published_at", "status", "published_at"),
+        Index("ix_post_author_id_status", "author_id", "status", "published_at"),
+        Index("ix_post_updated_at", "updated_at"),
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def date(self) -> datetime:
+        """The date readers see: when it went out, or when it was written."""
+        return self.published_at or self.created_at
+
+
+# Every table defined above; a plugin's tables are named "<plugin>_<thing>".
+CORE_TABLES = frozenset(db.Model.metadata.tables)

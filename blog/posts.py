@@ -1,0 +1,63 @@
+"""The public pages: home, a post, and the site feed."""
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from blog.database import db
+from blog.models import Post
+
+bp = Blueprint("posts", __name__)
+
+
+def published_posts():
+    """Published posts, newest first, with what every list shows already loaded."""
+    return (
+        db.select(Post)
+        .where(Post.status == "published")
+        .options(joinedload(Post.author), selectinload(Post.categories))
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+
+
+def paginate(query):
+    """One page of `query` (?page=N), 404 past the last page."""
+    per_page = current_app.config["SITE"]["posts_per_page"]
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+
+
+@bp.route("/")
+def home():
+    return render_template("posts/home.html", page=paginate(published_posts()))
+
+
+@bp.route("/<slug>/")
+def detail(slug):
+    post = db.session.scalar(
+        db.select(Post)
+        .where(Post.slug == slug)
+        .options(joinedload(Post.author), selectinload(Post.categories))
+    )
+    if post is None:
+        abort(404)
+    if not post.is_published and not (
+        current_user.is_authenticated and current_user.can_edit(post)
+    ):
+        abort(404)  # a draft does not exist for visitors
+    return render_template("posts/detail.html", post=post)
+
+
+@bp.route("/feed/")
+def feed():
+    posts = db.session.scalars(published_posts().limit(20)).unique().all()
+    updated = max((post.updated_at for post in posts), default=None)
+    xml = render_template(
+        "posts/feed.xml",
+        posts=posts,
+        updated=updated,
+        feed_url=url_for("posts.feed", _external=True),
+    )
+    return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}

@@ -1,0 +1,1 @@
+"""Built-in plugins: one package per plugin, switched on in config.toml [plugins] enabled."""

@@ -1,0 +1,32 @@
+"""Category pages at /category/<slug>/, with category links on posts and in the navigation.
+
+Settings, in instance/config.toml:
+
+    [plugins.categories]
+    nav_limit = 8      # how many categories the navigation shows (those with most posts)
+"""
+
+from flask import Blueprint
+
+from blog.plugins import hookimpl, plugin_config, render_fragment
+from plugins.categories import views
+
+bp = Blueprint("categories", __name__, template_folder="templates")
+views.register(bp)
+
+
+@hookimpl
+def register_blueprints():
+    return [bp]
+
+
+@hookimpl
+def page_fragment(slot, context):
+    if slot == "post_meta" and context["post"].categories:
+        return render_fragment("categories/_post_meta.html", post=context["post"])
+    if slot == "nav":
+        limit = plugin_config("categories", nav_limit=8)["nav_limit"]
+        categories = views.busiest_categories(limit)
+        if categories:
+            return render_fragment("categories/_nav.html", categories=categories)
+    return None

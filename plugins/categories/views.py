@@ -1,0 +1,55 @@
+"""The category page and the queries behind the category links."""
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload, selectinload
+
+from blog.database import db
+from blog.models import Category, Post, post_category
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/category/<slug>/", view_func=category_page, endpoint="category")
+
+
+def published_in(category: Category):
+    return (
+        db.select(Post)
+        .join(post_category, post_category.c.post_id == Post.id)
+        .where(post_category.c.category_id == category.id, Post.status == "published")
+        .options(joinedload(Post.author), selectinload(Post.categories))
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+
+
+def category_page(slug):
+    """List a category's published posts, newest first, a page at a time."""
+    category = db.session.scalar(db.select(Category).where(Category.slug == slug))
+    if category is None:
+        abort(404)
+    page_number = request.args.get("page", 1, type=int)
+    if page_number < 1:
+        abort(404)
+    page = db.paginate(
+        published_in(category),
+        page=page_number,
+        per_page=current_app.config["SITE"]["posts_per_page"],
+    )
+    return render_template("categories/category.html", category=category, page=page)
+
+
+def busiest_categories(limit: int) -> list[Category]:
+    """The categories with the most published posts, for the navigation: one query."""
+    counts = (
+        db.select(post_category.c.category_id, func.count().label("posts"))
+        .join(Post, Post.id == post_category.c.post_id)
+        .where(Post.status == "published")
+        .group_by(post_category.c.category_id)
+        .subquery()
+    )
+    return db.session.scalars(
+        db.select(Category)
+        .join(counts, counts.c.category_id == Category.id)
+        .order_by(counts.c.posts.desc(), Category.name)
+        .limit(limit)
+    ).all()
