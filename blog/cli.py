@@ -6,7 +6,7 @@ import click
 import flask_migrate
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from blog.database import db
 from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
@@ -112,6 +112,7 @@ def list_posts(status):
 
 
 @click.command("plugins")
+@with_appcontext
 def list_plugins():
     """List the plugins found, whether each is enabled, and where it comes from."""
     import importlib
@@ -129,7 +130,14 @@ def list_plugins():
 
 def add_plugin_commands(app, plugin_name: str, commands: list) -> None:
     """Put a plugin's commands under `flask --app app <plugin> ...`."""
-    group = AppGroup(plugin_name, help=f"Commands of the {plugin_name} plugin.")
+
+    # The group's callback pushes the app context that its subcommands then run in,
+    # so a plugin's plain click commands need no Flask decorator of their own.
+    @click.group(plugin_name, cls=AppGroup, help=f"Commands of the {plugin_name} plugin.")
+    @with_appcontext
+    def group():
+        pass
+
     for command in commands or []:
         group.add_command(command)
     app.cli.add_command(group)

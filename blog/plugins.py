@@ -65,7 +65,9 @@ def load_plugins(app: Flask) -> pluggy.PluginManager:
     try:
         pm.check_pending()  # a misspelt hook name fails here, not silently later
     except pluggy.PluginValidationError as error:
-        raise PluginError(f"plugin {error.plugin_name!r}: {error}") from error
+        name = pm.get_name(error.plugin)
+        hook = str(error).split("'")[1]
+        raise PluginError(f"plugin {name!r} implements an unknown hook {hook!r}") from error
     app.extensions["pressroom.plugins"] = pm
     app.jinja_env.globals["fragments"] = fragments
     return pm

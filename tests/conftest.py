@@ -5,10 +5,12 @@ with every table dropped and created again for each test.
 """
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 
 from blog import create_app
 from blog.database import db
@@ -48,24 +50,37 @@ def app_config(tmp_path: Path, enabled=(), **plugin_settings) -> dict:
 
 
 @pytest.fixture
-def app(request, tmp_path, monkeypatch):
+def make_app(tmp_path, monkeypatch):
+    """Build apps with the given plugins on a fresh database; all are cleaned up after."""
     monkeypatch.setenv("PRESSROOM_INSTANCE", str(tmp_path / "instance"))
+    made = []
+
+    def make(enabled=(), config=None, **plugin_settings):
+        settings = app_config(tmp_path, enabled, **plugin_settings)
+        settings.update(config or {})
+        app = create_app(settings)
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            if ON_POSTGRES:
+                db.drop_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, make_app):
+    """The app, with the plugins named by the closest @pytest.mark.plugins (none by default)."""
     marker = request.node.get_closest_marker("plugins")
     enabled, settings = (marker.args, marker.kwargs) if marker else ((), {})
     extra = request.node.get_closest_marker("config")
-    config = app_config(tmp_path, enabled, **settings)
-    if extra:
-        config.update(extra.kwargs)
-    app = create_app(config)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        if ON_POSTGRES:
-            db.drop_all()
-        db.engine.dispose()
+    return make_app(enabled, config=extra.kwargs if extra else None, **settings)
 
 
 @pytest.fixture
@@ -173,3 +188,86 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+@pytest.fixture
+def fake_plugins(monkeypatch):
+    """Make plugins out of plain functions: fake_plugins(name={"hook_name": function})."""
+    import types
+
+    from blog.plugins import available_plugins, hookimpl
+
+    real = available_plugins()
+
+    def install(**plugins):
+        found = dict(real)
+        for name, implementations in plugins.items():
+            module = types.ModuleType(f"fake_{name}")
+            for hook_name, function in implementations.items():
+                setattr(module, hook_name, hookimpl(function))
+            monkeypatch.setitem(sys.modules, module.__name__, module)
+            found[name] = (module.__name__, "test")
+        monkeypatch.setattr("blog.plugins.available_plugins", lambda: found)
+
+    return install
+
+
+HELLO_SOURCE = Path(__file__).parent / "third_party" / "pressroom_hello"
+
+
+@pytest.fixture(scope="session")
+def hello_site_packages(tmp_path_factory):
+    """Install tests/third_party/pressroom_hello with pip into a folder of its own."""
+    target = tmp_path_factory.mktemp("site-packages")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(HELLO_SOURCE)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return target
+
+
+@pytest.fixture
+def hello_installed(hello_site_packages, monkeypatch):
+    """Put the installed hello plugin on sys.path for one test, as pip would for a site.
+
+    Afterwards its entry point is gone again, so other tests see only the built-ins
+    (the module stays imported; include_object keeps its table out of `alembic check`).
+    """
+    monkeypatch.syspath_prepend(str(hello_site_packages))
+
+
+def reset_postgres_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def migrated_app(tmp_path, monkeypatch):
+    """Apps on one real database built by `flask db upgrade` (not create_all)."""
+    monkeypatch.setenv("PRESSROOM_INSTANCE", str(tmp_path / "instance"))
+    url = DATABASE_URL if ON_POSTGRES else f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    if ON_POSTGRES:
+        reset_postgres_schema(url)
+    made = []
+
+    def make(enabled=()):
+        settings = app_config(tmp_path, enabled)
+        settings["SQLALCHEMY_DATABASE_URI"] = url
+        app = create_app(settings)
+        made.append(app)
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if ON_POSTGRES:
+        reset_postgres_schema(url)

@@ -1,0 +1,158 @@
+"""The plugin contract: every hook documented, and each one shown to work."""
+
+import inspect
+
+import click
+import pytest
+from flask import Blueprint
+from markupsafe import Markup
+
+from blog import hookspecs
+from blog.database import db
+from blog.editing import PostData, delete_post, save_post
+from blog.models import Post, User
+from blog.plugins import fragments
+
+HOOK_NAMES = sorted(
+    name
+    for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+    if hasattr(function, "pressroom_spec")
+)
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_has_a_docstring_and_a_test(name):
+    spec = getattr(hookspecs, name)
+
+    assert spec.__doc__ and len(spec.__doc__.strip()) > 40, f"hook {name} needs a docstring"
+    assert f"test_hook_{name}" in globals(), f"hook {name} needs test_hook_{name}"
+
+
+def test_hook_register_blueprints(fake_plugins, make_app):
+    bp = Blueprint("waves", __name__, url_prefix="/waves")
+    bp.add_url_rule("/", "index", lambda: "waving")
+    fake_plugins(waves={"register_blueprints": lambda: [bp]})
+
+    client = make_app(["waves"]).test_client()
+
+    assert client.get("/waves/").text == "waving"
+
+
+@pytest.mark.parametrize(
+    ("returned", "shown"),
+    [
+        (Markup("<em>trusted</em>"), "<em>trusted</em>"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ],
+)
+def test_hook_page_fragment(returned, shown, fake_plugins, make_app):
+    seen = []
+
+    def page_fragment(slot, context):
+        seen.append((slot, sorted(context)))
+        return returned if slot == "sidebar" else None
+
+    fake_plugins(box={"page_fragment": page_fragment})
+    app = make_app(["box"])
+
+    page = app.test_client().get("/").text
+
+    assert f'<aside class="sidebar">{shown}</aside>' in page
+    assert ("sidebar", []) in seen and ("nav", []) in seen
+    with app.test_request_context("/"), pytest.raises(ValueError, match="unknown page slot"):
+        fragments("footer")
+
+
+def test_page_fragment_gets_the_post_on_post_pages(fake_plugins, make_app, add_post):
+    seen = []
+    fake_plugins(spy={"page_fragment": lambda slot, context: seen.append((slot, context))})
+    app = make_app(["spy"])
+    with app.app_context():
+        user = User(username="alice", email="a@example.test")
+        save_post(PostData(title="Watched", status="published"), author=user)
+
+    app.test_client().get("/watched/")
+
+    slots = {slot: context for slot, context in seen}
+    assert slots["post_meta"]["post"].title == "Watched"
+    assert slots["post_footer"]["post"].title == "Watched"
+
+
+def test_hook_post_saved(fake_plugins, make_app):
+    calls = []
+
+    def post_saved(post):
+        calls.append((post.id, post.title, db.session.get(Post, post.id) is post))
+
+    fake_plugins(spy={"post_saved": post_saved})
+    app = make_app(["spy"])
+
+    with app.app_context():
+        user = User(username="alice", email="a@example.test")
+        post = save_post(PostData(title="First"), author=user)
+        save_post(PostData(title="First, edited"), author=user, post=post)
+
+    assert calls == [(1, "First", True), (1, "First, edited", True)]
+
+
+def test_a_failing_post_saved_hook_saves_nothing(fake_plugins, make_app):
+    def post_saved(post):
+        raise RuntimeError("index is full")
+
+    fake_plugins(grumpy={"post_saved": post_saved})
+    app = make_app(["grumpy"])
+
+    with app.app_context():
+        user = User(username="alice", email="a@example.test")
+        db.session.add(user)
+        db.session.commit()
+        with pytest.raises(RuntimeError):
+            save_post(PostData(title="Doomed"), author=user)
+        assert db.session.scalar(db.select(db.func.count(Post.id))) == 0
+
+
+def test_hook_post_deleted(fake_plugins, make_app):
+    calls = []
+    fake_plugins(spy={"post_deleted": lambda post: calls.append((post.id, post.title))})
+    app = make_app(["spy"])
+
+    with app.app_context():
+        user = User(username="alice", email="a@example.test")
+        post = save_post(PostData(title="Short-lived"), author=user)
+        delete_post(post)
+        remaining = db.session.scalar(db.select(db.func.count(Post.id)))
+
+    assert calls == [(1, "Short-lived")]
+    assert remaining == 0
+
+
+def test_hook_register_commands(fake_plugins, make_app):
+    @click.command("count")
+    def count():
+        """Count the posts."""
+        click.echo(db.session.scalar(db.select(db.func.count(Post.id))))
+
+    fake_plugins(stats={"register_commands": lambda: [count]})
+    runner = make_app(["stats"]).test_cli_runner()
+
+    result = runner.invoke(args=["stats", "count"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "0\n"
+
+
+def test_hook_migrations_dir(hello_installed, migrated_app):
+    """hello's branch is upgraded while it is enabled, and still resolves once it is off."""
+    from sqlalchemy import inspect as inspect_db
+
+    on = migrated_app(["hello"])
+    with on.app_context():
+        assert inspect_db(db.engine).has_table("hello_seen")
+
+    off = migrated_app([])  # the same database, hello switched off
+    result = off.test_cli_runner().invoke(args=["alembic", "current"])
+    with off.app_context():
+        still_there = inspect_db(db.engine).has_table("hello_seen")
+
+    assert result.exit_code == 0, result.output
+    assert still_there
