@@ -35,7 +35,9 @@ def create_app(test_config=None):
     app.register_blueprint(posts.bp)
 
     pm = load_plugins(app)
-    for blueprint in collect(pm.hook.register_blueprints()):
+    with app.app_context():  # so that plugins can check their settings with plugin_config()
+        blueprints = collect(pm.hook.register_blueprints())
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     # A site's own templates beat the theme; plugin templates come last

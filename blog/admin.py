@@ -16,7 +16,7 @@ from blog.editing import (
     tags_from_names,
     term_slug,
 )
-from blog.forms import CategoryForm, DeleteForm, PostForm, UserForm
+from blog.forms import CategoryForm, DeleteForm, PostForm, UserForm, choices
 from blog.models import STATUSES, Category, Post, User, post_category
 from blog.rendering import render_markdown
 
@@ -85,10 +85,10 @@ def index():
 
 
 def category_choices():
-    return [
+    return choices(
         (category.id, category.name)
         for category in db.session.scalars(db.select(Category).order_by(Category.name))
-    ]
+    )
 
 
 def post_data_from(form: PostForm) -> PostData:
@@ -192,8 +192,8 @@ def edit_category(category_id):
 
 
 def category_page(form: CategoryForm, category: Category | None):
-    form.parent.choices = [(0, "(none)")] + [
-        choice for choice in category_choices() if not category or choice[0] != category.id
+    form.parent.choices = choices([(0, "(none)")]) + [
+        choice for choice in category_choices() if not category or choice.value != category.id
     ]
     if form.validate_on_submit():
         name = " ".join(form.name.data.split())

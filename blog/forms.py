@@ -3,6 +3,7 @@
 from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import (
     BooleanField,
+    SelectChoice,
     EmailField,
     PasswordField,
     SelectField,
@@ -27,6 +28,11 @@ from blog.models import ROLES
 
 # Every POST, the core's and the plugins', must carry the session's token.
 csrf = CSRFProtect()
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3+ wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 USERNAME_RULE = Regexp(
     r"^[\w.-]+$", message="Use letters, digits, dots, dashes or underscores, no spaces."
@@ -62,7 +68,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
     def pre_validate(self, form):
-        known = {value for value, _label in self.choices}
+        known = {choice.value for choice in self.choices}
         for value in self.data or []:
             if value not in known:
                 raise ValidationError(f"Unknown category (id {value}).")
@@ -89,7 +95,7 @@ class PostForm(FlaskForm):
         "Tags", validators=[Length(max=1000)], description="Separate tags with commas."
     )
     status = SelectField(
-        "Status", choices=[("draft", "Draft"), ("published", "Published")], default="draft"
+        "Status", choices=choices([("draft", "Draft"), ("published", "Published")]), default="draft"
     )
     preview = SubmitField("Preview")
     save_draft = SubmitField("Save draft")
@@ -122,7 +128,7 @@ class UserForm(FlaskForm):
     email = EmailField(
         "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
     )
-    role = SelectField("Role", choices=[(role, role.title()) for role in ROLES])
+    role = SelectField("Role", choices=choices((role, role.title()) for role in ROLES))
     password = PasswordField(
         "Password", validators=[Optional(), PASSWORD_RULE], description="Leave empty to keep."
     )

@@ -22,7 +22,8 @@ def register_blueprints() -> list[Blueprint]:
     A blueprint brings its routes, its templates/ (put files in
     templates/<plugin>/ so names never collide) and its static/ (served only
     if the blueprint has a url_prefix: url_for("<plugin>.static", filename=…)).
-    A disabled plugin is never asked, so its routes answer 404.
+    A disabled plugin is never asked, so its routes answer 404. It runs inside
+    an app context: read plugin_config() here to stop start-up on a bad setting.
     """
 
 

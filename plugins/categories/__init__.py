@@ -15,8 +15,13 @@ bp = Blueprint("categories", __name__, template_folder="templates")
 views.register(bp)
 
 
+def settings() -> dict:
+    return plugin_config("categories", nav_limit=8)
+
+
 @hookimpl
 def register_blueprints():
+    settings()  # a misspelt setting stops start-up, not the first page view
     return [bp]
 
 
@@ -25,7 +30,7 @@ def page_fragment(slot, context):
     if slot == "post_meta" and context["post"].categories:
         return render_fragment("categories/_post_meta.html", post=context["post"])
     if slot == "nav":
-        limit = plugin_config("categories", nav_limit=8)["nav_limit"]
+        limit = settings()["nav_limit"]
         categories = views.busiest_categories(limit)
         if categories:
             return render_fragment("categories/_nav.html", categories=categories)

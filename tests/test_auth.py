@@ -1,0 +1,201 @@
+"""Logging in and out, the one-time setup page, CSRF, and who may do what."""
+
+import pytest
+
+from blog.auth import is_safe_next, setup_token
+from blog.database import db
+from blog.models import User
+
+
+@pytest.mark.parametrize("name", ["alice", "ALICE", "alice@example.test", " Alice@Example.TEST "])
+def test_login_takes_the_name_or_the_email(client, auth, add_user, name):
+    add_user("alice")
+
+    response = auth.login(name)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("alice", "wrong-password"), ("nobody", "password123"), ("", "password123"), ("alice", "")],
+)
+def test_bad_login_says_so_without_telling_who_exists(client, add_user, username, password):
+    add_user("alice")
+
+    response = client.post("/login", data={"username": username, "password": password})
+
+    assert response.status_code == 422
+    assert client.get("/admin/").status_code == 302  # still logged out
+    if username and password:
+        assert "Wrong user name or password." in response.text
+
+
+def test_an_imported_author_without_a_password_cannot_log_in(app, client):
+    with app.app_context():
+        db.session.add(User(username="ghost", email="ghost@example.test", password_hash=""))
+        db.session.commit()
+
+    assert client.post("/login", data={"username": "ghost", "password": "x"}).status_code == 422
+
+
+def test_login_follows_next_within_the_site(client, add_user):
+    add_user("alice")
+
+    response = client.post(
+        "/login?next=/admin/posts/new", data={"username": "alice", "password": "password123"}
+    )
+
+    assert response.headers["Location"] == "/admin/posts/new"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "/\t/evil.example",
+        "",
+    ],
+)
+def test_login_never_redirects_off_the_site(client, add_user, target):
+    add_user("alice")
+
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "alice", "password": "password123"},
+    )
+
+    assert response.headers["Location"] == "/admin/"
+    assert not is_safe_next(target)
+
+
+def test_logout_needs_a_post_and_ends_the_session(client, auth, add_user):
+    add_user("alice")
+    auth.login()
+
+    client.get("/logout")  # a link or an <img> elsewhere must not log anyone out
+    assert client.get("/admin/").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+
+def test_admin_pages_send_visitors_to_login(client):
+    response = client.get("/admin/posts/new")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_a_form_post_without_csrf_token_is_refused(client, add_user):
+    add_user("alice")
+
+    response = client.post("/login", data={"username": "alice", "password": "password123"})
+
+    assert response.status_code == 400
+    assert "The form had expired or came from another site" in response.text
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_logout_without_csrf_token_is_refused(client, auth, add_user):
+    assert client.post("/logout").status_code == 400
+
+
+def test_setup_creates_the_owner_and_names_the_site(app, client):
+    token = setup_token(app)
+
+    form = client.get(f"/setup?token={token}")
+    response = client.post(
+        f"/setup?token={token}",
+        data={
+            "site_title": "Field Notes",
+            "username": "Ada",
+            "email": "Ada@Example.com",
+            "password": "correct horse",
+            "confirm": "correct horse",
+        },
+    )
+
+    assert response.status_code == 302, response.text
+    assert form.status_code == 200
+    for label in ("Site title", "User name", "Email", "Password"):
+        assert f">{label}</label>" in form.text
+    assert response.status_code == 302
+    assert app.config["SITE"]["title"] == "Field Notes"
+    with app.app_context():
+        owner = db.session.scalar(db.select(User))
+        assert (owner.username, owner.email, owner.role) == ("ada", "ada@example.com", "admin")
+    assert client.get("/admin/").status_code == 200  # logged in straight away
+    assert client.get(f"/setup?token={token}").status_code == 404  # gone for good
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=guess", "?token=" + "0" * 32])
+def test_setup_needs_the_printed_token(client, query):
+    assert client.get(f"/setup{query}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("username", "two words", "no spaces"),
+        ("email", "not-an-email", "Invalid email address"),
+        ("password", "short", "at least 8 characters"),
+        ("confirm", "different!", "The passwords differ."),
+        ("site_title", "", "This field is required."),
+    ],
+)
+def test_setup_explains_each_bad_field(app, client, field, value, message):
+    data = {
+        "site_title": "Field Notes",
+        "username": "ada",
+        "email": "ada@example.com",
+        "password": "correct horse",
+        "confirm": "correct horse",
+    }
+    data[field] = value
+
+    response = client.post(f"/setup?token={setup_token(app)}", data=data)
+
+    assert response.status_code == 422
+    assert message in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(User)) is None
+
+
+def test_setup_page_is_gone_once_an_account_exists(app, client, add_user):
+    add_user("alice")
+
+    assert client.get(f"/setup?token={setup_token(app)}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "own", "others", "users", "categories"),
+    [
+        ("admin", 200, 200, 200, 200),
+        ("editor", 200, 200, 403, 200),
+        ("author", 200, 403, 403, 403),
+    ],
+)
+def test_roles_decide_what_a_user_may_edit(
+    client, auth, add_user, add_post, role, own, others, users, categories
+):
+    add_user("someone", role="author")
+    theirs = add_post("Someone else's post", author="someone")
+    add_user("me", role=role)
+    mine = add_post("My own post", author="me")
+    auth.login("me")
+
+    assert client.get(f"/admin/posts/{mine}/edit").status_code == own
+    assert client.get(f"/admin/posts/{theirs}/edit").status_code == others
+    assert client.post(f"/admin/posts/{theirs}/delete").status_code in (others, 302)
+    assert client.get("/admin/users/").status_code == users
+    assert client.get("/admin/users/new").status_code == users
+    assert client.get("/admin/categories/").status_code == categories
