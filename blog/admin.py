@@ -51,12 +51,11 @@ def index():
                 db.select(post_category.c.post_id).where(post_category.c.category_id == category_id)
             )
         )
+    author_id = request.args.get("author", type=int)
     if current_user.role == "author":
         query = query.where(Post.author_id == current_user.id)
-    else:
-        author_id = request.args.get("author", type=int)
-        if author_id:
-            query = query.where(Post.author_id == author_id)
+    elif author_id:
+        query = query.where(Post.author_id == author_id)
     words = request.args.get("q", "").strip()
     if words:
         escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -80,7 +79,7 @@ def index():
         authors=db.session.scalars(db.select(User).order_by(User.username)).all()
         if current_user.role != "author"
         else [],
-        filters={"status": status, "category": category_id, "q": words},
+        filters={"status": status, "category": category_id, "author": author_id, "q": words},
     )
 
 
@@ -215,7 +214,7 @@ def category_page(form: CategoryForm, category: Category | None):
             category = category or Category()
             category.name = name
             category.slug = slug or category.slug or term_slug(Category, name)
-            category.description = form.description.data.strip()
+            category.description = (form.description.data or "").strip()
             category.parent_id = form.parent.data or None
             db.session.add(category)
             db.session.commit()
@@ -288,7 +287,7 @@ def user_page(form: UserForm, user: User | None):
             user = user or User()
             user.username = username
             user.email = email
-            user.display_name = form.display_name.data.strip()
+            user.display_name = (form.display_name.data or "").strip()
             user.role = form.role.data
             if form.password.data:
                 user.set_password(form.password.data)

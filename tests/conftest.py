@@ -101,7 +101,7 @@ def add_user(app):
         with app.app_context():
             user = User(
                 username=username,
-                email=email or f"{username}@example.test",
+                email=email or f"{username}@example.com",
                 role=role,
                 display_name=display_name,
             )

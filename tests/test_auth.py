@@ -7,7 +7,7 @@ from blog.database import db
 from blog.models import User
 
 
-@pytest.mark.parametrize("name", ["alice", "ALICE", "alice@example.test", " Alice@Example.TEST "])
+@pytest.mark.parametrize("name", ["alice", "ALICE", "alice@example.com", " Alice@Example.COM "])
 def test_login_takes_the_name_or_the_email(client, auth, add_user, name):
     add_user("alice")
 
@@ -35,7 +35,7 @@ def test_bad_login_says_so_without_telling_who_exists(client, add_user, username
 
 def test_an_imported_author_without_a_password_cannot_log_in(app, client):
     with app.app_context():
-        db.session.add(User(username="ghost", email="ghost@example.test", password_hash=""))
+        db.session.add(User(username="ghost", email="ghost@example.com", password_hash=""))
         db.session.commit()
 
     assert client.post("/login", data={"username": "ghost", "password": "x"}).status_code == 422

@@ -68,7 +68,7 @@ def test_page_fragment_gets_the_post_on_post_pages(fake_plugins, make_app, add_p
     fake_plugins(spy={"page_fragment": lambda slot, context: seen.append((slot, context))})
     app = make_app(["spy"])
     with app.app_context():
-        user = User(username="alice", email="a@example.test")
+        user = User(username="alice", email="a@example.com")
         save_post(PostData(title="Watched", status="published"), author=user)
 
     app.test_client().get("/watched/")
@@ -88,7 +88,7 @@ def test_hook_post_saved(fake_plugins, make_app):
     app = make_app(["spy"])
 
     with app.app_context():
-        user = User(username="alice", email="a@example.test")
+        user = User(username="alice", email="a@example.com")
         post = save_post(PostData(title="First"), author=user)
         save_post(PostData(title="First, edited"), author=user, post=post)
 
@@ -103,7 +103,7 @@ def test_a_failing_post_saved_hook_saves_nothing(fake_plugins, make_app):
     app = make_app(["grumpy"])
 
     with app.app_context():
-        user = User(username="alice", email="a@example.test")
+        user = User(username="alice", email="a@example.com")
         db.session.add(user)
         db.session.commit()
         with pytest.raises(RuntimeError):
@@ -117,7 +117,7 @@ def test_hook_post_deleted(fake_plugins, make_app):
     app = make_app(["spy"])
 
     with app.app_context():
-        user = User(username="alice", email="a@example.test")
+        user = User(username="alice", email="a@example.com")
         post = save_post(PostData(title="Short-lived"), author=user)
         delete_post(post)
         remaining = db.session.scalar(db.select(db.func.count(Post.id)))

@@ -25,7 +25,7 @@ def publish(app, title="Hello"):
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == "alice"))
         if user is None:
-            user = User(username="alice", email="alice@example.test", role="admin")
+            user = User(username="alice", email="alice@example.com", role="admin")
             db.session.add(user)
         return save_post(PostData(title=title, status="published"), author=user).slug
 
