@@ -3,9 +3,9 @@
 from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import (
     BooleanField,
-    SelectChoice,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -28,6 +28,7 @@ from blog.models import ROLES
 
 # Every POST, the core's and the plugins', must carry the session's token.
 csrf = CSRFProtect()
+
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3+ wants them."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, text
+from werkzeug.security import generate_password_hash
 
 from blog import create_app
 from blog.database import db
@@ -19,6 +20,8 @@ from blog.models import User
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIXTURES = SHARED / "fixtures"
+# Hashed once, cheaply: the real scrypt cost would dominate the suite's time.
+TEST_PASSWORD_HASH = generate_password_hash("password123", method="pbkdf2:sha256:1000")
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite://")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
 
@@ -105,7 +108,7 @@ def add_user(app):
                 role=role,
                 display_name=display_name,
             )
-            user.set_password("password123")
+            user.password_hash = TEST_PASSWORD_HASH
             db.session.add(user)
             db.session.commit()
             return user.id

@@ -1,4 +1,4 @@
-"""Migrations: `flask db upgrade` builds the schema the models describe, on SQLite and PostgreSQL."""
+"""Migrations: `flask db upgrade` builds the schema the models describe, on any database."""
 
 from sqlalchemy import inspect
 
