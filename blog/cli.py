@@ -1,5 +1,6 @@
 """The command line: flask --app app db|user|post|plugins ..."""
 
+import functools
 import sys
 
 import click
@@ -7,6 +8,7 @@ import flask_migrate
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from blog.database import db
 from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
@@ -23,7 +25,22 @@ def fail(message: str):
     raise click.ClickException(message)
 
 
+def database_errors(command):
+    """Turn a database that is missing, unreachable or not migrated into one line."""
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            reason = str(error.orig).strip().splitlines()[0]
+            fail(f"database error: {reason} (is it running, and did `flask db upgrade` run?)")
+
+    return wrapped
+
+
 @db_cli.command("upgrade")
+@database_errors
 def upgrade():
     """Apply the core's and every enabled plugin's migrations."""
     flask_migrate.upgrade(revision="core@head")
@@ -37,6 +54,7 @@ def upgrade():
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="author", show_default=True)
 @click.password_option(help="Asked for twice when not given.")
+@database_errors
 def create_user(name, email, role, password):
     """Create an account."""
     email = email.strip().lower()
@@ -66,8 +84,9 @@ def create_user(name, email, role, password):
 @click.option("--category", "categories", multiple=True, help="Repeat for several; created if new.")
 @click.option("--tag", "tags", multiple=True, help="Repeat for several; created if new.")
 @click.option("--author", help="User name; defaults to the only admin.")
-@click.option("--status", type=click.Choice(STATUSES), default="published", show_default=True)
+@click.option("--status", type=click.Choice(STATUSES), default="draft", show_default=True)
 @click.option("--slug", default="")
+@database_errors
 def create_post(title, categories, tags, author, status, slug):
     """Create a post with the Markdown body from standard input; print its URL."""
     user = find_author(author)
@@ -102,6 +121,7 @@ def find_author(name: str | None) -> User:
 
 @post_cli.command("list")
 @click.option("--status", type=click.Choice(STATUSES))
+@database_errors
 def list_posts(status):
     """One post a line: status, date, URL path, title."""
     query = db.select(Post).order_by(Post.created_at.desc(), Post.id.desc())

@@ -53,6 +53,11 @@ def defaults() -> dict:
         "PLUGINS": {"enabled": []},
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Cookies a script cannot read and another site cannot send along.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
     }
 
 

@@ -59,7 +59,7 @@ def test_post_create_reads_markdown_from_stdin_and_prints_the_url(app, runner, a
 
     result = runner.invoke(
         args=["post", "create", "--title", "From the shell", "--category", "World News",
-              "--category", "Politics", "--tag", "cli"],
+              "--category", "Politics", "--tag", "cli", "--status", "published"],
         input="Typed *in* a terminal.\n",
     )  # fmt: skip
 
@@ -124,3 +124,26 @@ def test_db_upgrade_reports_success(migrated_app):
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     assert result.output.strip().endswith("Database is up to date.")
+
+
+def test_post_create_makes_a_draft_unless_told(app, runner, add_user):
+    add_user("alice")
+
+    runner.invoke(args=["post", "create", "--title", "Quiet"], input="Not yet.")
+
+    with app.app_context():
+        assert db.session.scalar(db.select(Post.status)) == "draft"
+
+
+def test_commands_on_an_unmigrated_database_say_so_in_one_line(tmp_path, monkeypatch):
+    from blog import create_app
+    from tests.conftest import app_config
+
+    monkeypatch.setenv("PRESSROOM_INSTANCE", str(tmp_path))
+    settings = app_config(tmp_path)
+    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    runner = create_app(settings).test_cli_runner()
+
+    result = runner.invoke(args=["post", "list"])
+
+    one_line_error(result, "database error: no such table: post")

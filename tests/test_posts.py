@@ -164,3 +164,12 @@ def test_reference_post_renders_completely(client, add_post):
     assert re.search(
         r'class="post-categories">.*<a href="/category/world-news/"[^>]*>World News</a>', page
     )
+
+
+def test_pages_carry_security_headers(client):
+    headers = client.get("/").headers
+
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
