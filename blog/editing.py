@@ -67,63 +67,49 @@ def term_slug(model, name: str) -> str:
     return candidate
 
 
-def tidy_names(names: list[str]) -> dict[str, str]:
-    """{slug: name} of the non-empty names, first spelling of each kept."""
-    tidy = {}
+def terms_from_names(model, names: list[str], create: bool = True) -> list:
+    """The categories or tags with these names, matched by name or slug (both indexed).
+
+    Unknown names become new terms, as WordPress's tag box does, or with
+    create=False a PostError naming the first unknown one.
+    """
+    wanted = {}  # {slug: name}, the first spelling of each kept
     for name in names:
         name = " ".join(name.split())[:200]
         slug = make_slug(name) or name.lower()
-        if name and slug not in tidy:
-            tidy[slug] = name
-    return tidy
-
-
-def terms_by_name(model, wanted: dict[str, str]) -> dict[str, object]:
-    """Existing terms matching by name or by slug (both indexed), keyed by wanted slug."""
+        if name and slug not in wanted:
+            wanted[slug] = name
+    if not wanted:
+        return []
     found = db.session.scalars(
         db.select(model).where(model.name.in_(wanted.values()) | model.slug.in_(wanted))
     ).all()
-    by_slug = {term.slug: term for term in found}
     by_name = {term.name: term for term in found}
-    return {
-        slug: by_name.get(name) or by_slug.get(slug)
-        for slug, name in wanted.items()
-        if by_name.get(name) or by_slug.get(slug)
-    }
+    by_slug = {term.slug: term for term in found}
+    terms = []
+    for slug, name in wanted.items():
+        term = by_name.get(name) or by_slug.get(slug)
+        if term is None:
+            if not create:
+                kind = model.__name__.lower()
+                raise PostError(FORM_FIELDS[model], f"Unknown {kind} {name!r}.")
+            term = model(name=name, slug=term_slug(model, name))
+            db.session.add(term)
+            db.session.flush()  # the next new term's slug check must see this one
+        if term not in terms:
+            terms.append(term)
+    return terms
+
+
+FORM_FIELDS = {Category: "categories", Tag: "tags"}
 
 
 def tags_from_names(names: list[str]) -> list[Tag]:
-    """The tags with these names, created when new (as WordPress's tag box does)."""
-    wanted = tidy_names(names)
-    existing = terms_by_name(Tag, wanted) if wanted else {}
-    tags = []
-    for slug, name in wanted.items():
-        tag = existing.get(slug)
-        if tag is None:
-            tag = Tag(name=name, slug=term_slug(Tag, name))
-            db.session.add(tag)
-            db.session.flush()  # the next new tag's slug check must see this one
-        if tag not in tags:
-            tags.append(tag)
-    return tags
+    return terms_from_names(Tag, names)
 
 
 def categories_from_names(names: list[str], create: bool = False) -> list[Category]:
-    """The categories with these names; unknown ones are created or refused."""
-    wanted = tidy_names(names)
-    existing = terms_by_name(Category, wanted) if wanted else {}
-    categories = []
-    for slug, name in wanted.items():
-        category = existing.get(slug)
-        if category is None:
-            if not create:
-                raise PostError("categories", f"Unknown category {name!r}.")
-            category = Category(name=name, slug=term_slug(Category, name))
-            db.session.add(category)
-            db.session.flush()
-        if category not in categories:
-            categories.append(category)
-    return categories
+    return terms_from_names(Category, names, create)
 
 
 @dataclass
