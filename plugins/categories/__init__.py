@@ -3,7 +3,7 @@
 Settings, in instance/config.toml:
 
     [plugins.categories]
-    nav_limit = 8      # how many categories the navigation shows (those with most posts)
+    nav_limit = 8      # how many categories the navigation shows (A to Z, those with posts)
 """
 
 from flask import Blueprint
@@ -31,7 +31,7 @@ def page_fragment(slot, context):
         return render_fragment("categories/_post_meta.html", post=context["post"])
     if slot == "nav":
         limit = settings()["nav_limit"]
-        categories = views.busiest_categories(limit)
+        categories = views.navigation_categories(limit)
         if categories:
             return render_fragment("categories/_nav.html", categories=categories)
     return None

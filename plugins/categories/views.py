@@ -1,7 +1,6 @@
 """The category page and the queries behind the category links."""
 
 from flask import abort, current_app, render_template, request
-from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
@@ -38,18 +37,19 @@ def category_page(slug):
     return render_template("categories/category.html", category=category, page=page)
 
 
-def busiest_categories(limit: int) -> list[Category]:
-    """The categories with the most published posts, for the navigation: one query."""
-    counts = (
-        db.select(post_category.c.category_id, func.count().label("posts"))
+def navigation_categories(limit: int) -> list[Category]:
+    """The first `limit` categories by name that have a published post: one query.
+
+    EXISTS stops at the first published post of each category (through the
+    category_id index), so the cost does not grow with the number of posts, as a
+    count of every category's posts would on each page view.
+    """
+    has_published_post = (
+        db.select(post_category.c.post_id)
         .join(Post, Post.id == post_category.c.post_id)
-        .where(Post.status == "published")
-        .group_by(post_category.c.category_id)
-        .subquery()
+        .where(post_category.c.category_id == Category.id, Post.status == "published")
+        .exists()
     )
     return db.session.scalars(
-        db.select(Category)
-        .join(counts, counts.c.category_id == Category.id)
-        .order_by(counts.c.posts.desc(), Category.name)
-        .limit(limit)
+        db.select(Category).where(has_published_post).order_by(Category.name).limit(limit)
     ).all()
