@@ -16,7 +16,7 @@ from blog.editing import (
     tags_from_names,
     term_slug,
 )
-from blog.forms import CategoryForm, DeleteForm, PostForm, UserForm, choices
+from blog.forms import CategoryForm, DeleteForm, PostForm, ProfileForm, UserForm, choices
 from blog.models import STATUSES, Category, Post, User, post_category
 from blog.rendering import render_markdown
 
@@ -301,3 +301,25 @@ def user_page(form: UserForm, user: User | None):
 def last_admin(user: User) -> bool:
     admins = db.session.scalar(db.select(func.count(User.id)).where(User.role == "admin"))
     return user.is_admin and admins <= 1
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    """Let every user change their own name, email and password."""
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if not user.check_password(form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        elif db.session.scalar(db.select(User).where(User.email == email, User.id != user.id)):
+            form.email.errors.append("Another account has that email.")
+        else:
+            user.display_name = (form.display_name.data or "").strip()
+            user.email = email
+            if form.new_password.data:
+                user.set_password(form.new_password.data)
+            db.session.commit()
+            flash("Profile saved.", "success")
+            return redirect(url_for("admin.profile"))
+    return render_template("admin/profile.html", form=form), 422 if form.errors else 200

@@ -134,3 +134,21 @@ class UserForm(FlaskForm):
         "Password", validators=[Optional(), PASSWORD_RULE], description="Leave empty to keep."
     )
     submit = SubmitField("Save user")
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Display name", validators=[Length(max=120)])
+    email = EmailField(
+        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password to save.")]
+    )
+    new_password = PasswordField(
+        "New password", validators=[Optional(), PASSWORD_RULE], description="Leave empty to keep."
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[EqualTo("new_password", message="The new passwords differ.")],
+    )
+    submit = SubmitField("Save profile")

@@ -304,3 +304,29 @@ def test_admins_add_users_and_change_roles(app, writer):
     assert last_admin.status_code == 422 and "at least one admin" in last_admin.text
     with app.app_context():
         assert db.session.get(User, ids[0]).role == "editor"
+
+
+def test_everyone_changes_their_own_password_with_the_current_one(app, client, auth, add_user):
+    add_user("bob", role="author")
+    auth.login("bob")
+    base = {"email": "bob@example.com", "display_name": "Bob B."}
+
+    wrong = client.post(
+        "/admin/profile", data={**base, "current_password": "nope", "new_password": "x" * 10,
+                                "confirm": "x" * 10},
+    )  # fmt: skip
+    mismatch = client.post(
+        "/admin/profile", data={**base, "current_password": "password123",
+                                "new_password": "x" * 10, "confirm": "y" * 10},
+    )  # fmt: skip
+    done = client.post(
+        "/admin/profile", data={**base, "current_password": "password123",
+                                "new_password": "brand new pass", "confirm": "brand new pass"},
+    )  # fmt: skip
+
+    assert wrong.status_code == 422 and "That is not your current password." in wrong.text
+    assert mismatch.status_code == 422 and "The new passwords differ." in mismatch.text
+    assert done.status_code == 302
+    with app.app_context():
+        bob = db.session.scalar(db.select(User).where(User.username == "bob"))
+        assert bob.check_password("brand new pass") and bob.display_name == "Bob B."
