@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from blog import admin, auth, cli, config, database, posts
+from blog import admin, auth, cli, config, database, posts, throttle
 from blog.forms import csrf
 from blog.plugins import collect, load_plugins
 
@@ -30,6 +30,7 @@ def create_app(test_config=None):
 
     database.init_app(app)
     csrf.init_app(app)
+    throttle.init_app(app)
     auth.init_app(app)
     app.register_blueprint(admin.bp)
     app.register_blueprint(posts.bp)

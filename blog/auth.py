@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import hmac
+import math
 from urllib.parse import urlsplit
 
 import click
@@ -24,8 +25,13 @@ from blog import config
 from blog.database import db
 from blog.forms import LoginForm, SetupForm
 from blog.models import User
+from blog.throttle import throttle
 
 bp = Blueprint("auth", __name__)
+# Failed logins allowed before the form refuses to check passwords for a while: per
+# address against guessing many accounts, per account against a spread-out botnet.
+LOGIN_FAILURES_PER_ADDRESS = "10/15minutes"
+LOGIN_FAILURES_PER_ACCOUNT = "20/hour"
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see that page."
@@ -81,8 +87,25 @@ def login():
         return redirect(url_for("admin.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user(form.username.data)
+        name = form.username.data.strip().lower()
+        address = request.remote_addr or "unknown"
+        limits = throttle()
+        if not (
+            limits.allows(LOGIN_FAILURES_PER_ADDRESS, "login", address)
+            and limits.allows(LOGIN_FAILURES_PER_ACCOUNT, "login", name)
+        ):
+            wait = max(
+                limits.retry_after(LOGIN_FAILURES_PER_ADDRESS, "login", address),
+                limits.retry_after(LOGIN_FAILURES_PER_ACCOUNT, "login", name),
+            )
+            form.password.errors.append(
+                f"Too many failed logins. Try again in {math.ceil(wait / 60)} minute(s)."
+            )
+            return render_template("auth/login.html", form=form), 429
+        user = find_user(name)
         if user is None or not user.check_password(form.password.data):
+            limits.hit(LOGIN_FAILURES_PER_ADDRESS, "login", address)
+            limits.hit(LOGIN_FAILURES_PER_ACCOUNT, "login", name)
             # One message for both cases, so the form does not reveal who has an account.
             form.password.errors.append("Wrong user name or password.")
         else:

@@ -7,6 +7,7 @@ with every table dropped and created again for each test.
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,9 @@ def shared_file(*parts: str) -> Path:
 
 def app_config(tmp_path: Path, enabled=(), **plugin_settings) -> dict:
     return {
+        # Redis (in CI) is shared by every test: each app counts under its own prefix.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "THROTTLE_KEY_PREFIX": f"pressroom-test-{uuid.uuid4().hex}",
         "TESTING": True,
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,

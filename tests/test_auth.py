@@ -199,3 +199,39 @@ def test_roles_decide_what_a_user_may_edit(
     assert client.get("/admin/users/").status_code == users
     assert client.get("/admin/users/new").status_code == users
     assert client.get("/admin/categories/").status_code == categories
+
+
+def test_repeated_failed_logins_are_throttled_per_address(client, add_user):
+    add_user("alice")
+    for attempt in range(10):
+        response = client.post("/login", data={"username": f"guess{attempt}", "password": "x"})
+        assert response.status_code == 422
+
+    blocked = client.post("/login", data={"username": "alice", "password": "password123"})
+    other_address = client.post(
+        "/login",
+        data={"username": "alice", "password": "password123"},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
+
+    assert blocked.status_code == 429
+    assert "Too many failed logins. Try again in 15 minute(s)." in blocked.text
+    assert other_address.status_code == 302
+
+
+def test_failed_logins_for_one_account_are_throttled_from_any_address(client, add_user):
+    add_user("alice")
+    for attempt in range(20):
+        client.post(
+            "/login",
+            data={"username": "alice", "password": "wrong"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{attempt}"},
+        )
+
+    response = client.post(
+        "/login",
+        data={"username": "ALICE", "password": "password123"},
+        environ_base={"REMOTE_ADDR": "10.0.1.1"},
+    )
+
+    assert response.status_code == 429

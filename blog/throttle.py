@@ -1,0 +1,47 @@
+"""Rate limits (the `limits` library): in memory, or in Redis when REDIS_URL is set so that
+every worker and host of a site counts together. Plugins reach it through blog.plugins."""
+
+import math
+import time
+
+from flask import Flask, current_app
+from limits import RateLimitItem, parse, storage, strategies
+
+# Several apps in one process (tests) or sites on one Redis keep apart by prefix.
+DEFAULT_PREFIX = "pressroom"
+
+
+class Throttle:
+    """Count events per rule and identifiers; say whether one more is allowed."""
+
+    def __init__(self, storage_uri: str, key_prefix: str):
+        options = {"key_prefix": key_prefix} if storage_uri.startswith("redis") else {}
+        self.storage = storage.storage_from_string(storage_uri, **options)
+        self.limiter = strategies.SlidingWindowCounterRateLimiter(self.storage)
+
+    def allows(self, rule: str, *identifiers: str) -> bool:
+        """True while `rule` (e.g. "5/minute") has room left for these identifiers."""
+        return self.limiter.test(parse(rule), *identifiers)
+
+    def hit(self, rule: str, *identifiers: str) -> bool:
+        """Count one event; False if it went over the limit."""
+        return self.limiter.hit(parse(rule), *identifiers)
+
+    def retry_after(self, rule: str, *identifiers: str) -> int:
+        """Seconds until `rule` has room again (at least 1)."""
+        item: RateLimitItem = parse(rule)
+        reset = self.limiter.get_window_stats(item, *identifiers).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    def clear(self, rule: str, *identifiers: str) -> None:
+        self.limiter.clear(parse(rule), *identifiers)
+
+
+def init_app(app: Flask) -> None:
+    uri = app.config.get("REDIS_URL") or "memory://"
+    prefix = app.config.get("THROTTLE_KEY_PREFIX", DEFAULT_PREFIX)
+    app.extensions["pressroom.throttle"] = Throttle(uri, prefix)
+
+
+def throttle() -> Throttle:
+    return current_app.extensions["pressroom.throttle"]
