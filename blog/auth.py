@@ -90,14 +90,16 @@ def login():
         name = form.username.data.strip().lower()
         address = request.remote_addr or "unknown"
         limits = throttle()
-        if not (
-            limits.allows(LOGIN_FAILURES_PER_ADDRESS, "login", address)
-            and limits.allows(LOGIN_FAILURES_PER_ACCOUNT, "login", name)
-        ):
-            wait = max(
-                limits.retry_after(LOGIN_FAILURES_PER_ADDRESS, "login", address),
-                limits.retry_after(LOGIN_FAILURES_PER_ACCOUNT, "login", name),
+        exhausted = [
+            (rule, key)
+            for rule, key in (
+                (LOGIN_FAILURES_PER_ADDRESS, address),
+                (LOGIN_FAILURES_PER_ACCOUNT, name),
             )
+            if not limits.allows(rule, "login", key)
+        ]
+        if exhausted:
+            wait = max(limits.retry_after(rule, "login", key) for rule, key in exhausted)
             form.password.errors.append(
                 f"Too many failed logins. Try again in {math.ceil(wait / 60)} minute(s)."
             )

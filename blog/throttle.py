@@ -17,7 +17,8 @@ class Throttle:
     def __init__(self, storage_uri: str, key_prefix: str):
         options = {"key_prefix": key_prefix} if storage_uri.startswith("redis") else {}
         self.storage = storage.storage_from_string(storage_uri, **options)
-        self.limiter = strategies.SlidingWindowCounterRateLimiter(self.storage)
+        # A moving window counts exactly the last N minutes, so "try again in" is true.
+        self.limiter = strategies.MovingWindowRateLimiter(self.storage)
 
     def allows(self, rule: str, *identifiers: str) -> bool:
         """True while `rule` (e.g. "5/minute") has room left for these identifiers."""

@@ -235,3 +235,4 @@ def test_failed_logins_for_one_account_are_throttled_from_any_address(client, ad
     )
 
     assert response.status_code == 429
+    assert "Too many failed logins. Try again in 60 minute(s)." in response.text
