@@ -1,11 +1,21 @@
 """The web editor and site administration under /admin/."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import func, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.auth import role_required
+from blog.config import save_site_settings
 from blog.database import db
 from blog.editing import (
     PostData,
@@ -16,7 +26,15 @@ from blog.editing import (
     tags_from_names,
     term_slug,
 )
-from blog.forms import CategoryForm, DeleteForm, PostForm, ProfileForm, UserForm, choices
+from blog.forms import (
+    CategoryForm,
+    DeleteForm,
+    PostForm,
+    ProfileForm,
+    SettingsForm,
+    UserForm,
+    choices,
+)
 from blog.models import STATUSES, Category, Post, User, post_category
 from blog.rendering import render_markdown
 
@@ -323,3 +341,23 @@ def profile():
             flash("Profile saved.", "success")
             return redirect(url_for("admin.profile"))
     return render_template("admin/profile.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("admin")
+def settings():
+    """Edit the [site] settings; they are written to config.toml."""
+    form = SettingsForm(data=current_app.config["SITE"] if request.method == "GET" else None)
+    if form.validate_on_submit():
+        save_site_settings(
+            current_app,
+            {
+                "title": form.title.data.strip(),
+                "tagline": (form.tagline.data or "").strip(),
+                "url": form.url.data.strip().rstrip("/"),
+                "posts_per_page": form.posts_per_page.data,
+            },
+        )
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), 422 if form.errors else 200

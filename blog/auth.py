@@ -164,7 +164,7 @@ def setup():
         owner.set_password(form.password.data)
         db.session.add(owner)
         db.session.commit()
-        config.save_site_setting(current_app, "title", form.site_title.data.strip())
+        config.save_site_settings(current_app, {"title": form.site_title.data.strip()})
         login_user(owner)
         flash("Welcome! Your blog is ready. Write your first post.", "success")
         return redirect(url_for("admin.new_post"))

@@ -72,6 +72,30 @@ def load(app) -> None:
         raise ConfigError(f"{path}: {error}") from None
     app.config.update(parse(data, path.name, app.instance_path))
     apply_environment(app.config, app.instance_path)
+    app.config["CONFIG_PATH"] = str(path)
+    app.config["CONFIG_MTIME"] = path.stat().st_mtime_ns
+    app.before_request(lambda: follow_site_settings(app))
+
+
+def follow_site_settings(app) -> None:
+    """Pick up [site] changes saved by another worker, or by the owner in an editor.
+
+    One stat() a request. Plugins, database and secret key still need a restart;
+    a file that no longer parses keeps the settings in force and is logged.
+    """
+    path = app.config["CONFIG_PATH"]
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return
+    if mtime == app.config["CONFIG_MTIME"]:
+        return
+    app.config["CONFIG_MTIME"] = mtime
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        app.config["SITE"] = parse(data, CONFIG_FILE, app.instance_path)["SITE"]
+    except (OSError, tomllib.TOMLDecodeError, ConfigError) as error:
+        app.logger.warning("config.toml changed but was not reloaded: %s", error)
 
 
 def write_new_config(path: Path) -> None:
@@ -153,12 +177,22 @@ def apply_environment(config, instance_folder: str) -> None:
         raise ConfigError(f"{CONFIG_FILE}: secret_key is missing (or set SECRET_KEY)")
 
 
-def save_site_setting(app, key: str, value) -> None:
-    """Write one [site] setting back to config.toml, keeping the owner's comments."""
-    app.config["SITE"][key] = value
+def save_site_settings(app, changes: dict) -> None:
+    """Write [site] settings back to config.toml, keeping the owner's comments.
+
+    The file is replaced in one step, so a worker reading it never sees half of it.
+    """
+    app.config["SITE"] = {**app.config["SITE"], **changes}
     path = Path(app.instance_path, CONFIG_FILE)
     if not path.exists():  # an app built from a test mapping has no file to keep in step
         return
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
-    document.setdefault("site", tomlkit.table())[key] = value
-    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    site = document.setdefault("site", tomlkit.table())
+    for key, value in changes.items():
+        site[key] = value
+    partial = path.with_suffix(".toml.partial")
+    partial.write_text(tomlkit.dumps(document), encoding="utf-8")
+    partial.chmod(0o600)
+    os.replace(partial, path)
+    if "CONFIG_MTIME" in app.config:
+        app.config["CONFIG_MTIME"] = path.stat().st_mtime_ns

@@ -4,6 +4,7 @@ from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -11,14 +12,17 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
+    URLField,
     widgets,
 )
 from wtforms.validators import (
+    URL,
     DataRequired,
     Email,
     EqualTo,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -152,3 +156,17 @@ class ProfileForm(FlaskForm):
         validators=[EqualTo("new_password", message="The new passwords differ.")],
     )
     submit = SubmitField("Save profile")
+
+
+class SettingsForm(FlaskForm):
+    title = StringField("Site title", validators=[DataRequired(), Length(max=200)])
+    tagline = StringField("Tagline", validators=[Length(max=300)])
+    url = URLField(
+        "Site address",
+        validators=[DataRequired(), URL(require_tld=False), Length(max=300)],
+        description="The public address, used for links in feeds and emails.",
+    )
+    posts_per_page = IntegerField(
+        "Posts per page", validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
+    submit = SubmitField("Save settings")

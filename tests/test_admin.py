@@ -330,3 +330,31 @@ def test_everyone_changes_their_own_password_with_the_current_one(app, client, a
     with app.app_context():
         bob = db.session.scalar(db.select(User).where(User.username == "bob"))
         assert bob.check_password("brand new pass") and bob.display_name == "Bob B."
+
+
+def test_admins_edit_site_settings_with_clear_errors(app, writer):
+    bad = writer.post(
+        "/admin/settings",
+        data={"title": "", "url": "not a url", "posts_per_page": "0"},
+    )
+    good = writer.post(
+        "/admin/settings",
+        data={"title": "Field Notes", "tagline": "Short ones", "url": "https://notes.example/",
+              "posts_per_page": "5"},
+    )  # fmt: skip
+
+    assert bad.status_code == 422
+    for message in ("This field is required.", "Invalid URL.", "Number must be between 1"):
+        assert message in bad.text
+    assert good.status_code == 302
+    assert app.config["SITE"]["title"] == "Field Notes"
+    assert app.config["SITE"]["url"] == "https://notes.example"
+    assert app.config["SITE"]["posts_per_page"] == 5
+    assert "<title>Field Notes</title>" in writer.get("/").text
+
+
+def test_only_admins_reach_the_settings(client, auth, add_user):
+    add_user("ed", role="editor")
+    auth.login("ed")
+
+    assert client.get("/admin/settings").status_code == 403

@@ -1,5 +1,6 @@
 """config.toml: created on first run, checked key by key, overridden by the environment."""
 
+import os
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from blog import create_app
-from blog.config import ConfigError, save_site_setting
+from blog.config import ConfigError, save_site_settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -155,8 +156,35 @@ def test_saving_a_site_setting_keeps_the_owners_comments(instance):
     write_config(instance, 'secret_key = "x"  # keep me\n[site]\ntitle = "Old"  # the name\n')
     app = create_app()
 
-    save_site_setting(app, "title", "New name")
+    save_site_settings(app, {"title": "New name"})
 
     text = (instance / "config.toml").read_text()
     assert 'title = "New name"' in text and "# keep me" in text
     assert app.config["SITE"]["title"] == "New name"
+
+
+def test_every_worker_follows_site_settings_saved_by_another(instance):
+    write_config(instance, 'secret_key = "x"\n[site]\ntitle = "Old"\n')
+    one, other = create_app(), create_app()  # two gunicorn workers of one site
+    with one.app_context():
+        from blog.database import db
+
+        db.create_all()
+
+    save_site_settings(one, {"title": "Renamed", "tagline": "Now with a tagline"})
+    page = other.test_client().get("/").text
+
+    assert "<title>Renamed</title>" in page and "Now with a tagline" in page
+
+
+def test_a_broken_edit_keeps_the_settings_in_force(instance):
+    write_config(instance, 'secret_key = "x"\n[site]\ntitle = "Kept"\n')
+    app = create_app()
+    with app.app_context():
+        from blog.database import db
+
+        db.create_all()
+    (instance / "config.toml").write_text('secret_key = "x"\n[site\ntitle = "Broken"\n')
+    os.utime(instance / "config.toml", ns=(0, 1))
+
+    assert "<title>Kept</title>" in app.test_client().get("/").text
