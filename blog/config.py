@@ -16,7 +16,7 @@ SITE_DEFAULTS = {
     "posts_per_page": 10,
 }
 DEFAULT_DATABASE_URL = "sqlite:///blog.sqlite3"
-DEFAULT_PLUGINS = ["categories"]  # the built-in plugins a new site starts with
+DEFAULT_PLUGINS = ["categories", "comments"]  # the built-in plugins a new site starts with
 
 # What a fresh instance starts with; comments stay because the owner edits this file by hand.
 NEW_CONFIG = """\

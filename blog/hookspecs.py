@@ -43,6 +43,19 @@ def page_fragment(slot: str, context: dict) -> Markup | None:
 
 
 @hookspec
+def posts_loaded(posts: list) -> None:
+    """Fetch, in one query, what the plugin will show for each of these posts.
+
+    Called once per page, before it renders, with every post the page shows:
+    the page of a list (home, a category page) or the one post of a post page.
+    Keep the results in flask.g, keyed by post id, for page_fragment to read,
+    so that a list of N posts costs one query instead of N. Return nothing.
+    A plugin that renders its own list of posts calls
+    hooks().posts_loaded(posts=...) before rendering it.
+    """
+
+
+@hookspec
 def post_saved(post) -> None:
     """Keep the plugin's data in step with a created or edited post.
 
@@ -81,4 +94,15 @@ def migrations_dir() -> Path:
     Name the plugin's tables "<plugin>_<thing>". `flask db upgrade` upgrades the
     branch while the plugin is enabled; a disabled plugin's folder stays known
     to Alembic, so its recorded revisions still resolve and its tables are kept.
+    """
+
+
+@hookspec
+def comment_posted(comment, post) -> None:
+    """React to a new comment, after it is stored (committed); e.g. send an email.
+
+    Called by the comments plugin for every comment it accepts, approved or
+    held for moderation (see comment.status: "approved", "pending" or "spam").
+    `post` is the commented post. An exception here is logged and does not
+    undo the comment. Keep it quick: the commenter's request waits for it.
     """

@@ -12,6 +12,8 @@ from markupsafe import Markup, escape
 
 from blog import hookspecs
 from blog.config import ConfigError
+from blog.rendering import count_links, render_reader_markdown  # noqa: F401 -- plugin API
+from blog.throttle import throttle  # noqa: F401 -- plugins rate-limit their forms with it
 
 hookimpl = pluggy.HookimplMarker("pressroom")
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Post
+from blog.plugins import hooks
 
 bp = Blueprint("posts", __name__)
 
@@ -31,7 +32,9 @@ def paginate(query):
 
 @bp.route("/")
 def home():
-    return render_template("posts/home.html", page=paginate(published_posts()))
+    page = paginate(published_posts())
+    hooks().posts_loaded(posts=page.items)
+    return render_template("posts/home.html", page=page)
 
 
 @bp.route("/<slug>/")
@@ -47,6 +50,7 @@ def detail(slug):
         current_user.is_authenticated and current_user.can_edit(post)
     ):
         abort(404)  # a draft does not exist for visitors
+    hooks().posts_loaded(posts=[post])
     return render_template("posts/detail.html", post=post)
 
 

@@ -17,6 +17,28 @@ _markdown = (
     .use(footnote_plugin)
 )
 
+# What readers may use (comments): emphasis, links, code and quotes. No raw HTML, no
+# images (tracking pixels), no headings; the result passes the same sanitiser as posts.
+_reader_markdown = (
+    MarkdownIt(
+        "zero", {"html": False, "linkify": False, "typographer": False, "breaks": True}
+    ).enable(
+        [
+            "emphasis",
+            "link",
+            "backticks",
+            "fence",
+            "code",
+            "blockquote",
+            "newline",
+            "escape",
+            "autolink",
+            "paragraph",
+            "strikethrough",
+        ]
+    )  # fmt: skip
+)
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
     "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure",
@@ -82,3 +104,13 @@ def summarise(body_html: str, words: int = 55) -> str:
     if len(parts) <= words:
         return " ".join(parts)
     return " ".join(parts[:words]) + " …"
+
+
+def render_reader_markdown(text: str) -> Markup:
+    """A reader's text (a comment): a small Markdown subset; links marked as theirs."""
+    html = sanitise(_reader_markdown.render(text), link_rel="nofollow ugc noopener")
+    return Markup(html)  # noqa: S704 -- sanitised just now
+
+
+def count_links(fragment: str) -> int:
+    return fragment.count("<a ")

@@ -4,6 +4,7 @@ Tests run on in-memory SQLite, or on the server DATABASE_URL names (PostgreSQL i
 with every table dropped and created again for each test.
 """
 
+import copy
 import os
 import subprocess
 import sys
@@ -52,7 +53,8 @@ def app_config(tmp_path: Path, enabled=(), **plugin_settings) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
         "SITE": {"title": "My Blog", "url": "http://blog.test"},
-        "PLUGINS": {"enabled": list(enabled), **plugin_settings},
+        # A copy, so that a test changing its app's settings leaves the marker's dict alone.
+        "PLUGINS": {"enabled": list(enabled), **copy.deepcopy(plugin_settings)},
     }
 
 

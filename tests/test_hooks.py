@@ -156,3 +156,41 @@ def test_hook_migrations_dir(hello_installed, migrated_app):
 
     assert result.exit_code == 0, result.output
     assert still_there
+
+
+def test_hook_posts_loaded(fake_plugins, make_app):
+    seen = []
+    fake_plugins(spy={"posts_loaded": lambda posts: seen.append([post.title for post in posts])})
+    app = make_app(["spy"])
+    with app.app_context():
+        user = User(username="alice", email="a@example.com")
+        for title in ("One", "Two"):
+            save_post(PostData(title=title, status="published"), author=user)
+    client = app.test_client()
+
+    client.get("/")
+    client.get("/one/")
+
+    assert seen == [["Two", "One"], ["One"]]
+
+
+def test_hook_comment_posted(fake_plugins, make_app):
+    from tests.plugins.comments.helpers import post_comment
+
+    seen = []
+
+    def comment_posted(comment, post):
+        stored = db.session.get(type(comment), comment.id)
+        seen.append((comment.author_name, comment.status, post.slug, stored is not None))
+
+    fake_plugins(spy={"comment_posted": comment_posted})
+    app = make_app(["comments", "spy"], comments={"min_seconds": 0, "moderation": "all"})
+    with app.app_context():
+        user = User(username="alice", email="a@example.com")
+        post = save_post(PostData(title="Talk", status="published"), author=user)
+        post_id = post.id
+
+    response = post_comment(app.test_client(), post_id, "talk", name="Ada")
+
+    assert response.status_code == 303
+    assert seen == [("Ada", "pending", "talk", True)]

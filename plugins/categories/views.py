@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Category, Post, post_category
+from blog.plugins import hooks
 
 
 def register(bp) -> None:
@@ -34,6 +35,7 @@ def category_page(slug):
         page=page_number,
         per_page=current_app.config["SITE"]["posts_per_page"],
     )
+    hooks().posts_loaded(posts=page.items)
     return render_template("categories/category.html", category=category, page=page)
 
 

@@ -1,0 +1,96 @@
+"""Comments: threaded discussion under posts, with moderation and spam defences.
+
+Settings, in instance/config.toml:
+
+    [plugins.comments]
+    moderation = "new_authors"  # "all": hold every comment; "none": publish at once;
+                                # "new_authors": hold until a commenter has one approved
+    thread_depth = 3           # how deep replies nest (1 = no replies)
+    comments_per_page = 0      # top-level comments a page; 0 shows them all
+    close_after_days = 0       # close comments on posts older than this; 0 never closes
+    min_seconds = 3            # a form sent sooner than this after loading is refused
+    rate_limit = "5/minute"    # comments one address may send
+    max_links = 2              # a comment with more links waits for moderation
+    max_length = 5000          # characters
+    blocklist = []             # words, or IP addresses, whose comments are refused
+    notify_emails = []         # who is emailed about each new comment (off when empty)
+    smtp_host = "127.0.0.1"
+    smtp_port = 25
+    mail_from = "pressroom@localhost"
+"""
+
+from pathlib import Path
+
+from flask import g, url_for
+from flask_login import current_user
+
+from blog.plugins import ConfigError, hookimpl, plugin_config, render_fragment
+from plugins.comments import notify, views
+
+bp = views.bp
+MODERATION = ("all", "new_authors", "none")
+DEFAULTS = {
+    "moderation": "new_authors",
+    "thread_depth": 3,
+    "comments_per_page": 0,
+    "close_after_days": 0,
+    "min_seconds": 3,
+    "rate_limit": "5/minute",
+    "max_links": 2,
+    "max_length": 5000,
+    "blocklist": [],
+    "notify_emails": [],
+    "smtp_host": "127.0.0.1",
+    "smtp_port": 25,
+    "mail_from": "pressroom@localhost",
+}
+
+
+def settings() -> dict:
+    return plugin_config("comments", **DEFAULTS)
+
+
+@hookimpl
+def register_blueprints():
+    if settings()["moderation"] not in MODERATION:
+        raise ConfigError(
+            f"config.toml: 'plugins.comments.moderation' must be one of {', '.join(MODERATION)}"
+        )
+    return [bp]
+
+
+@hookimpl
+def posts_loaded(posts):
+    g.comment_counts = views.approved_counts([post.id for post in posts])
+
+
+@hookimpl
+def page_fragment(slot, context):
+    if slot == "head":
+        href = url_for("comments.static", filename="comments.css")
+        return render_fragment("comments/_head.html", href=href)
+    if slot == "post_meta" and context["post"].is_published:
+        count = getattr(g, "comment_counts", {}).get(context["post"].id, 0)
+        return render_fragment("comments/_count.html", post=context["post"], count=count)
+    if slot == "post_footer" and context["post"].is_published:
+        return views.render_section(context["post"])
+    if slot == "admin_nav" and current_user.is_authenticated:
+        return render_fragment("comments/_admin_nav.html", pending=views.pending_count())
+    return None
+
+
+@hookimpl
+def comment_posted(comment, post):
+    notify.email_owner(comment, post, settings())
+
+
+@hookimpl
+def register_commands():
+    from plugins.comments.commands import commands
+
+    return commands
+
+
+@hookimpl
+def migrations_dir():
+    return Path(__file__).parent / "migrations"

@@ -1,0 +1,478 @@
+"""Reading and writing comments, their feed, and the moderation queue."""
+
+import re
+import time
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeSerializer
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from blog.database import db
+from blog.models import Post, utcnow
+from blog.plugins import count_links, hooks, render_fragment, render_reader_markdown, throttle
+from plugins.comments.forms import CommentForm, ModerationForm
+from plugins.comments.models import STATUSES, ClosedPost, Comment
+
+bp = Blueprint(
+    "comments",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/comments/static",
+)
+AUTHOR_COOKIE = "comment_author"
+MINE = "comments_mine"  # session key: ids of this browser's comments awaiting moderation
+FORM_MAX_AGE = 24 * 3600
+QUEUE_PAGE = 50
+
+
+def settings() -> dict:
+    from plugins.comments import settings
+
+    return settings()
+
+
+# Reading -------------------------------------------------------------------------------
+
+
+def approved_counts(post_ids: list[int]) -> dict[int, int]:
+    """{post id: approved comments}, for a whole page of posts in one query."""
+    if not post_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Comment.post_id, func.count())
+        .where(Comment.post_id.in_(post_ids), Comment.status == "approved")
+        .group_by(Comment.post_id)
+    )
+    return dict(rows.all())
+
+
+def can_moderate(post: Post) -> bool:
+    return current_user.is_authenticated and current_user.can_edit(post)
+
+
+def visible_comments(post: Post) -> list[Comment]:
+    """Approved comments, plus pending ones to staff and to the browser that wrote them."""
+    shown = Comment.status == "approved"
+    if can_moderate(post):
+        shown = Comment.status.in_(("approved", "pending"))
+    elif session.get(MINE):
+        shown = shown | ((Comment.status == "pending") & Comment.id.in_(session[MINE]))
+    return db.session.scalars(
+        db.select(Comment)
+        .where(Comment.post_id == post.id, shown)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+
+
+def thread(comments: list[Comment]) -> list[tuple[Comment, list]]:
+    """Nest comments under their parents: [(comment, [(reply, [...]), ...]), ...]."""
+    children: dict[int | None, list[Comment]] = {}
+    ids = {comment.id for comment in comments}
+    for comment in comments:
+        parent = comment.parent_id if comment.parent_id in ids else None
+        children.setdefault(parent, []).append(comment)
+
+    def build(parent_id):
+        return [(comment, build(comment.id)) for comment in children.get(parent_id, [])]
+
+    return build(None)
+
+
+def closed_reason(post: Post) -> str | None:
+    """Why this post takes no new comments, or None when it does."""
+    if not post.is_published:
+        return "Comments open when the post is published."
+    if db.session.get(ClosedPost, post.id):
+        return "Comments are closed."
+    days = settings()["close_after_days"]
+    if days and post.published_at and utcnow() - post.published_at > timedelta(days=days):
+        return f"Comments close {days} days after a post is published."
+    return None
+
+
+def remembered_author() -> dict:
+    cookie = request.cookies.get(AUTHOR_COOKIE)
+    if not cookie:
+        return {}
+    try:
+        return author_serializer().loads(cookie)
+    except BadSignature:
+        return {}
+
+
+def author_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="comments-author")
+
+
+def form_clock() -> TimestampSigner:
+    return TimestampSigner(current_app.secret_key, salt="comments-form-started")
+
+
+def new_form(post: Post) -> CommentForm:
+    form = CommentForm()
+    author = remembered_author()
+    if current_user.is_authenticated:
+        author = {"name": current_user.name, "email": current_user.email, "website": ""}
+    form.name.data = author.get("name", "")
+    form.email.data = author.get("email", "")
+    form.website.data = author.get("website", "")
+    form.remember.data = bool(author) and not current_user.is_authenticated
+    reply_to = request.args.get("reply_to", type=int)
+    if reply_to:
+        form.parent_id.data = str(reply_to)
+    return form
+
+
+def render_section(post: Post, form: CommentForm | None = None):
+    """The comment section of a post page: the thread, then the form."""
+    config = settings()
+    comments = visible_comments(post)
+    threads = thread(comments)
+    page = pages = 1
+    per_page = config["comments_per_page"]
+    if per_page:
+        pages = max(1, -(-len(threads) // per_page))
+        page = min(max(request.args.get("cpage", 1, type=int), 1), pages)
+        threads = threads[(page - 1) * per_page : page * per_page]
+    form = form or getattr(g, "comment_form", None) or new_form(post)
+    form.started.data = form_clock().sign(str(post.id)).decode()
+    replying_to = None
+    if form.parent_id.data and form.parent_id.data.isdigit():
+        replying_to = next((c for c in comments if c.id == int(form.parent_id.data)), None)
+    return render_fragment(
+        "comments/_section.html",
+        post=post,
+        threads=threads,
+        count=sum(1 for comment in comments if comment.status == "approved"),
+        form=form,
+        closed=closed_reason(post),
+        moderator=can_moderate(post),
+        depth_limit=config["thread_depth"],
+        replying_to=replying_to,
+        comment_page=page,
+        comment_pages=pages,
+    )
+
+
+# Writing -------------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """A comment we will not take; the message is for the person who wrote it."""
+
+    def __init__(self, message: str, status: int = 422, field: str = "body"):
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+def published_post_or_404(post_id: int) -> Post:
+    post = db.session.scalar(
+        db.select(Post)
+        .where(Post.id == post_id)
+        .options(joinedload(Post.author), selectinload(Post.categories))
+    )
+    if post is None or not post.is_published:
+        abort(404)
+    return post
+
+
+def check_timing(form: CommentForm, post: Post, config: dict) -> None:
+    try:
+        started = form_clock().unsign(
+            form.started.data or "", max_age=FORM_MAX_AGE, return_timestamp=True
+        )
+    except SignatureExpired:
+        raise Refused("This page was open too long; please send your comment again.") from None
+    except BadSignature:
+        raise Refused("The form was incomplete; please send your comment again.") from None
+    value, stamp = started
+    if value.decode() != str(post.id):
+        raise Refused("The form belongs to another post; please send it again.")
+    waited = time.time() - stamp.timestamp()
+    if waited < config["min_seconds"]:
+        raise Refused(
+            "That was sent faster than a person types, so it looked automated. "
+            "Please wait a few seconds and send it again."
+        )
+
+
+def blocked(config: dict, address: str, *texts: str) -> bool:
+    for entry in config["blocklist"]:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if entry == address:
+            return True
+        pattern = re.compile(rf"(?<!\w){re.escape(entry)}(?!\w)")
+        if any(pattern.search(text.lower()) for text in texts):
+            return True
+    return False
+
+
+def find_parent(form: CommentForm, post: Post, config: dict) -> Comment | None:
+    if not form.parent_id.data:
+        return None
+    if not form.parent_id.data.isdigit():
+        raise Refused("The comment you reply to does not exist.")
+    parent = db.session.get(Comment, int(form.parent_id.data))
+    if parent is None or parent.post_id != post.id or parent.status != "approved":
+        raise Refused("The comment you reply to is not on this post.")
+    depth, ancestor = 1, parent
+    while ancestor.parent_id is not None:
+        depth += 1
+        ancestor = db.session.get(Comment, ancestor.parent_id)
+    if depth >= config["thread_depth"]:
+        raise Refused("Replies cannot nest deeper here; reply to an earlier comment instead.")
+    return parent
+
+
+def initial_status(email: str, body_html: str, config: dict) -> str:
+    if current_user.is_authenticated:
+        return "approved"  # site accounts are trusted
+    if count_links(body_html) > config["max_links"]:
+        return "pending"
+    if config["moderation"] == "none":
+        return "approved"
+    if config["moderation"] == "all":
+        return "pending"
+    known = db.session.scalar(
+        db.select(Comment.id)
+        .where(Comment.author_email == email, Comment.status == "approved")
+        .limit(1)
+    )
+    return "approved" if known else "pending"
+
+
+def accept(form: CommentForm, post: Post) -> Comment:
+    """Check a submitted comment against every defence and store it, or raise Refused."""
+    config = settings()
+    address = request.remote_addr or ""
+    if form.homepage.data:
+        raise Refused("A field meant to stay empty was filled in, so this looked automated.")
+    check_timing(form, post, config)
+    reason = closed_reason(post)
+    if reason:
+        raise Refused(reason, status=403)
+    if not throttle().hit(config["rate_limit"], "comments", address):
+        raise Refused(
+            "You have sent several comments in a short time. Please wait a minute.", status=429
+        )
+    body = form.body.data.strip()
+    if len(body) > config["max_length"]:
+        raise Refused(f"Comments can be {config['max_length']} characters at most.")
+    email = form.email.data.strip().lower()
+    name = " ".join(form.name.data.split())
+    website = (form.website.data or "").strip()
+    if blocked(config, address, name, email, website, body):
+        raise Refused("This comment contains words or comes from an address this site refuses.")
+    parent = find_parent(form, post, config)
+    duplicate = db.session.scalar(
+        db.select(Comment.id).where(
+            Comment.post_id == post.id, Comment.author_email == email, Comment.body == body
+        )
+    )
+    if duplicate:
+        raise Refused("You have already posted that comment here.", status=409)
+    body_html = str(render_reader_markdown(body))
+    comment = Comment(
+        post_id=post.id,
+        parent_id=parent.id if parent else None,
+        user_id=current_user.id if current_user.is_authenticated else None,
+        author_name=name,
+        author_email=email,
+        author_url=website,
+        author_ip=address,
+        body=body,
+        body_html=body_html,
+        status=initial_status(email, body_html, config),
+    )
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+@bp.route("/comments/<int:post_id>/", methods=["POST"])
+def create(post_id):
+    """Take a comment; on a problem, show the post again with the form and the reason."""
+    post = published_post_or_404(post_id)
+    form = CommentForm()
+    try:
+        if not form.validate():
+            raise Refused("The comment was not posted: see the marked fields.", field=None)
+        comment = accept(form, post)
+    except Refused as refusal:
+        db.session.rollback()
+        if refusal.field:
+            getattr(form, refusal.field).errors = [
+                *getattr(form, refusal.field).errors,
+                str(refusal),
+            ]
+        g.comment_form = form
+        g.comment_error = str(refusal)
+        hooks().posts_loaded(posts=[post])
+        return render_template("posts/detail.html", post=post), refusal.status
+    except IntegrityError:
+        db.session.rollback()
+        abort(404)  # the post or the parent was deleted while the form was open
+    try:
+        hooks().comment_posted(comment=comment, post=post)
+    except Exception:
+        current_app.logger.exception("comment_posted failed for comment %s", comment.id)
+    response = redirect(
+        url_for("posts.detail", slug=post.slug, _anchor=f"comment-{comment.id}"), 303
+    )
+    remember(response, form)
+    if comment.status == "pending":
+        session[MINE] = [*session.get(MINE, []), comment.id][-20:]
+        flash("Thank you! Your comment is awaiting moderation.", "info")
+    return response
+
+
+def remember(response, form: CommentForm) -> None:
+    if current_user.is_authenticated:
+        return
+    if form.remember.data:
+        value = author_serializer().dumps(
+            {"name": form.name.data, "email": form.email.data, "website": form.website.data}
+        )
+        response.set_cookie(
+            AUTHOR_COOKIE, value, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+        )
+    else:
+        response.delete_cookie(AUTHOR_COOKIE)
+
+
+@bp.route("/comments/<int:post_id>/close", methods=["POST"])
+@login_required
+def close(post_id):
+    post = db.get_or_404(Post, post_id)
+    if not can_moderate(post):
+        abort(403)
+    if request.form.get("open"):
+        db.session.execute(db.delete(ClosedPost).where(ClosedPost.post_id == post.id))
+        flash("Comments are open again.", "success")
+    elif db.session.get(ClosedPost, post.id) is None:
+        db.session.add(ClosedPost(post_id=post.id))
+        flash("Comments are closed on this post.", "success")
+    db.session.commit()
+    return redirect(url_for("posts.detail", slug=post.slug, _anchor="comments"))
+
+
+@bp.route("/comments/<slug>/feed/")
+def feed(slug):
+    """An Atom feed of a post's approved comments, newest first."""
+    post = db.session.scalar(db.select(Post).where(Post.slug == slug))
+    if post is None or not post.is_published:
+        abort(404)
+    comments = db.session.scalars(
+        db.select(Comment)
+        .where(Comment.post_id == post.id, Comment.status == "approved")
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(50)
+    ).all()
+    xml = render_template("comments/feed.xml", post=post, comments=comments)
+    return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+# Moderation ----------------------------------------------------------------------------
+
+
+def moderated_comments():
+    """Comments the current user may moderate: all for editors, their posts' for authors."""
+    query = db.select(Comment)
+    if current_user.role == "author":
+        query = query.join(Post, Post.id == Comment.post_id).where(
+            Post.author_id == current_user.id
+        )
+    return query
+
+
+def pending_count() -> int:
+    query = moderated_comments().where(Comment.status == "pending")
+    return db.session.scalar(db.select(func.count()).select_from(query.subquery()))
+
+
+@bp.route("/admin/comments")
+@login_required
+def queue():
+    """Show comments by status, newest first, with their moderation buttons."""
+    status = request.args.get("status", "pending")
+    if status not in STATUSES:
+        abort(404)
+    page = db.paginate(
+        moderated_comments()
+        .where(Comment.status == status)
+        .options(joinedload(Comment.post))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()),
+        per_page=QUEUE_PAGE,
+    )
+    mine = moderated_comments().subquery()
+    counts = dict(
+        db.session.execute(
+            db.select(mine.c.status, func.count()).group_by(mine.c.status)
+        ).all()
+    )
+    return render_template(
+        "comments/moderation.html", page=page, status=status, counts=counts, form=ModerationForm()
+    )
+
+
+ACTIONS = {"approve": "approved", "spam": "spam", "unapprove": "pending", "delete": None}
+
+
+def moderate(ids: list[int], action: str) -> int:
+    if action not in ACTIONS:
+        abort(400)
+    comments = db.session.scalars(moderated_comments().where(Comment.id.in_(ids))).all()
+    for comment in comments:
+        if action == "delete":
+            db.session.delete(comment)
+        else:
+            comment.status = ACTIONS[action]
+    db.session.commit()
+    return len(comments)
+
+
+@bp.route("/admin/comments/<int:comment_id>/<action>", methods=["POST"])
+@login_required
+def moderate_one(comment_id, action):
+    if not moderate([comment_id], action):
+        abort(404)
+    flash(f"Comment {comment_id}: {action} done.", "success")
+    return redirect(request.referrer if is_queue(request.referrer) else url_for(".queue"))
+
+
+@bp.route("/admin/comments/bulk", methods=["POST"])
+@login_required
+def moderate_many():
+    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    action = request.form.get("action", "")
+    if not ids:
+        flash("Tick at least one comment first.", "error")
+    else:
+        done = moderate(ids, action)
+        flash(f"{action.title()}: {done} comment(s).", "success")
+    return redirect(url_for(".queue", status=request.form.get("status", "pending")))
+
+
+def is_queue(referrer: str | None) -> bool:
+    return (
+        bool(referrer) and "/admin/comments" in referrer and referrer.startswith(request.host_url)
+    )
