@@ -425,9 +425,7 @@ def queue():
     )
     mine = moderated_comments().subquery()
     counts = dict(
-        db.session.execute(
-            db.select(mine.c.status, func.count()).group_by(mine.c.status)
-        ).all()
+        db.session.execute(db.select(mine.c.status, func.count()).group_by(mine.c.status)).all()
     )
     return render_template(
         "comments/moderation.html", page=page, status=status, counts=counts, form=ModerationForm()
