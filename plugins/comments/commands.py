@@ -1,6 +1,7 @@
 """`flask --app app comments list|approve|spam|delete`."""
 
 import click
+from sqlalchemy.orm import joinedload
 
 from blog.database import db
 from plugins.comments.models import STATUSES, Comment
@@ -10,7 +11,11 @@ from plugins.comments.models import STATUSES, Comment
 @click.option("--status", type=click.Choice(STATUSES))
 def list_comments(status):
     """One comment a line: id, status, date, post, author, start of the text."""
-    query = db.select(Comment).order_by(Comment.created_at.desc(), Comment.id.desc())
+    query = (
+        db.select(Comment)
+        .options(joinedload(Comment.post))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    )
     if status:
         query = query.where(Comment.status == status)
     for comment in db.session.scalars(query):
