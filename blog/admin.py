@@ -140,7 +140,7 @@ def handle_post_form(form: PostForm, post: Post | None):
     if not form.validate_on_submit() or form.preview.data:
         return edit_page(form, post)
     try:
-        saved = save_post(post_data_from(form), author=current_user, post=post)
+        saved = save_post(post_data_from(form), author=current_user, post=post, form=request.form)
     except PostError as error:
         getattr(form, error.field).errors = [*getattr(form, error.field).errors, str(error)]
         return edit_page(form, post)

@@ -160,8 +160,11 @@ def apply(post: Post, data: PostData) -> None:
     post.updated_at = utcnow()
 
 
-def save_post(data: PostData, author: User, post: Post | None = None) -> Post:
-    """Create or update a post in one transaction, telling plugins before the commit."""
+def save_post(data: PostData, author: User, post: Post | None = None, form=None) -> Post:
+    """Create or update a post in one transaction, telling plugins before the commit.
+
+    `form` is what the editor sent, for plugins' own fields; {} from elsewhere.
+    """
     try:
         # The new post joins the session through its author; it must not be flushed
         # half-made by the slug queries in apply().
@@ -171,7 +174,7 @@ def save_post(data: PostData, author: User, post: Post | None = None) -> Post:
                 db.session.add(post)
             apply(post, data)
         db.session.flush()
-        hooks().post_saved(post=post)
+        hooks().post_saved(post=post, form=form if form is not None else {})
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()

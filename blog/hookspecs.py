@@ -31,10 +31,13 @@ def register_blueprints() -> list[Blueprint]:
 def page_fragment(slot: str, context: dict) -> Markup | None:
     """Return HTML for a named place in the theme, or None.
 
-    slot: "head", "nav", "post_meta", "post_footer", "sidebar" or "admin_nav".
+    slot: "head", "nav", "post_meta", "post_footer", "sidebar", "admin_nav" or
+    "editor_sidebar".
     context: what the page has: {"post": post} in "post_meta" (on the post page
     and on every post of a list, with post.categories and post.author already
-    loaded) and in "post_footer" (post page only); {} elsewhere.
+    loaded), in "post_footer" (post page only) and in "editor_sidebar" (the
+    editor's form, where post is None for a new post; inputs placed there are
+    sent to post_saved as `form`); {} elsewhere.
     Return Markup (render_fragment() gives you one). A plain str is escaped, so
     a slip shows tags on the page instead of opening a hole.
     Called by the fragments() template global while a page renders, so on
@@ -56,12 +59,15 @@ def posts_loaded(posts: list) -> None:
 
 
 @hookspec
-def post_saved(post) -> None:
+def post_saved(post, form) -> None:
     """Keep the plugin's data in step with a created or edited post.
 
     Runs inside the save transaction: after flush (post.id is set), before
     commit. Write through db.session; never commit or roll back. Raising an
     exception aborts the save: the author sees an error and nothing is stored.
+    form: the fields the editor sent (a MultiDict, with any inputs the plugin
+    added through the "editor_sidebar" slot), or {} when the CLI or an
+    importer saved the post: then leave the plugin's per-post choices as they are.
     Called by the editor (blog/admin.py) and the CLI's `post create`.
     """
 

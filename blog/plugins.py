@@ -12,7 +12,11 @@ from markupsafe import Markup, escape
 
 from blog import hookspecs
 from blog.config import ConfigError
-from blog.rendering import count_links, render_reader_markdown  # noqa: F401 -- plugin API
+from blog.rendering import (  # noqa: F401 -- part of the plugin API
+    count_links,
+    plain_text,
+    render_reader_markdown,
+)
 from blog.throttle import throttle  # noqa: F401 -- plugins rate-limit their forms with it
 
 hookimpl = pluggy.HookimplMarker("pressroom")
@@ -20,7 +24,7 @@ hookimpl = pluggy.HookimplMarker("pressroom")
 ENTRY_POINT_GROUP = "pressroom.plugins"
 BUILT_IN_PACKAGE = "plugins"
 BUILT_IN_FOLDER = Path(__file__).resolve().parent.parent / BUILT_IN_PACKAGE
-SLOTS = ("head", "nav", "post_meta", "post_footer", "sidebar", "admin_nav")
+SLOTS = ("head", "nav", "post_meta", "post_footer", "sidebar", "admin_nav", "editor_sidebar")
 
 
 class PluginError(Exception):
@@ -150,5 +154,12 @@ def enabled_migration_branches(app: Flask) -> list[str]:
     return [
         impl.plugin_name
         for impl in reversed(pm.hook.migrations_dir.get_hookimpls())
-        if impl.function()
+        if has_revisions(impl.function())
     ]
+
+
+def has_revisions(folder) -> bool:
+    """A versions folder with at least one revision file (a new plugin's may be empty)."""
+    return bool(folder) and any(
+        path.suffix == ".py" and not path.name.startswith("_") for path in Path(folder).iterdir()
+    )

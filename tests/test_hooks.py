@@ -81,8 +81,8 @@ def test_page_fragment_gets_the_post_on_post_pages(fake_plugins, make_app, add_p
 def test_hook_post_saved(fake_plugins, make_app):
     calls = []
 
-    def post_saved(post):
-        calls.append((post.id, post.title, db.session.get(Post, post.id) is post))
+    def post_saved(post, form):
+        calls.append((post.id, post.title, db.session.get(Post, post.id) is post, dict(form)))
 
     fake_plugins(spy={"post_saved": post_saved})
     app = make_app(["spy"])
@@ -92,7 +92,35 @@ def test_hook_post_saved(fake_plugins, make_app):
         post = save_post(PostData(title="First"), author=user)
         save_post(PostData(title="First, edited"), author=user, post=post)
 
-    assert calls == [(1, "First", True), (1, "First, edited", True)]
+    assert calls == [(1, "First", True, {}), (1, "First, edited", True, {})]
+
+
+def test_editor_sidebar_fields_reach_post_saved(fake_plugins, make_app, add_user):
+    seen = []
+
+    def page_fragment(slot, context):
+        if slot == "editor_sidebar":
+            return Markup('<label><input type="checkbox" name="spy_flag" value="on"> Flag</label>')
+        return None
+
+    def post_saved(post, form):
+        seen.append(form.get("spy_flag"))
+
+    fake_plugins(spy={"page_fragment": page_fragment, "post_saved": post_saved})
+    app = make_app(["spy"])
+    client = app.test_client()
+    with app.app_context():
+        user = User(username="alice", email="a@example.com", role="admin")
+        user.set_password("password123")
+        db.session.add(user)
+        db.session.commit()
+    client.post("/login", data={"username": "alice", "password": "password123"})
+
+    editor = client.get("/admin/posts/new").text
+    client.post("/admin/posts/new", data={"title": "Flagged", "spy_flag": "on", "publish": "1"})
+
+    assert 'name="spy_flag"' in editor
+    assert seen == ["on"]
 
 
 def test_a_failing_post_saved_hook_saves_nothing(fake_plugins, make_app):

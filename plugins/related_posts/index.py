@@ -1,0 +1,358 @@
+"""The related_posts index in the database: kept in step on every save, rebuilt on demand.
+
+Each published post has a vector row and up to KEEP ranked picks, so a post page reads
+its box with one indexed query. A save folds the post into the stored model, scores it
+against the CANDIDATES nearest posts in theme space (an in-memory matrix, caught up
+incrementally), rewrites its picks and slots it into its neighbours' lists.
+"""
+
+import io
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from blog.database import db
+from blog.models import Post, post_category, post_tag
+from blog.plugins import plain_text
+from plugins.related_posts import ranking
+from plugins.related_posts.models import RelatedModel, RelatedPick, RelatedVector
+
+KEEP = 10  # picks stored per post; the box shows `count` of them
+BATCH = 500
+
+
+# The learnt model and the theme matrix are large and change rarely, so each process
+# keeps one copy per database, checked against the database before every use.
+_lock = threading.Lock()
+
+
+@dataclass
+class ThemeMatrix:
+    model_key: tuple = ()
+    seen: int = -1  # highest vector sequence applied
+    ids: list[int] = field(default_factory=list)
+    rows: dict[int, int] = field(default_factory=dict)
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
+
+_models: dict[str, tuple[tuple, ranking.Model]] = {}
+_matrices: dict[str, ThemeMatrix] = {}
+
+
+def _database_key() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def current_model() -> ranking.Model:
+    """The model of the last rebuild, or a words-only one before the first."""
+    row = db.session.execute(
+        db.select(RelatedModel.id, RelatedModel.built_at).order_by(RelatedModel.id.desc())
+    ).first()
+    if row is None:
+        return ranking.Model({}, np.zeros(0, dtype=np.float32), None, 1.0)
+    key = (row.id, row.built_at)
+    with _lock:
+        cached = _models.get(_database_key())
+        if cached and cached[0] == key:
+            return cached[1]
+    data = db.session.get(RelatedModel, row.id).data
+    model = load_model(data)
+    with _lock:
+        _models[_database_key()] = (key, model)
+    return model
+
+
+def dump_model(model: ranking.Model) -> bytes:
+    buffer = io.BytesIO()
+    terms = np.array(sorted(model.vocabulary, key=model.vocabulary.get), dtype=object)
+    np.savez_compressed(
+        buffer,
+        terms=np.array([str(term) for term in terms], dtype=np.str_),
+        idf=model.idf,
+        themes=model.themes if model.themes is not None else np.zeros((0, 0), np.float32),
+        default_idf=np.array([model.default_idf]),
+    )
+    return buffer.getvalue()
+
+
+def load_model(data: bytes) -> ranking.Model:
+    stored = np.load(io.BytesIO(data), allow_pickle=False)
+    terms = [str(term) for term in stored["terms"]]
+    themes = stored["themes"] if stored["themes"].size else None
+    return ranking.Model(
+        {term: index for index, term in enumerate(terms)},
+        stored["idf"],
+        themes,
+        float(stored["default_idf"][0]),
+    )
+
+
+def theme_matrix(model: ranking.Model) -> ThemeMatrix:
+    """Every indexed post's theme vector, caught up with the database."""
+    key = _database_key()
+    model_key = (id(model),)
+    with _lock:
+        cache = _matrices.get(key)
+        if cache is None or cache.model_key != model_key:
+            cache = _matrices[key] = ThemeMatrix(model_key=model_key)
+    updates = db.session.execute(
+        db.select(RelatedVector.post_id, RelatedVector.themes, RelatedVector.sequence).where(
+            RelatedVector.sequence >= cache.seen
+        )
+    ).all()
+    total = db.session.scalar(db.select(db.func.count(RelatedVector.post_id)))
+    with _lock:
+        width = model.themes.shape[1] if model.themes is not None else 0
+        fresh = []
+        for post_id, themes, sequence in updates:
+            vector = np.frombuffer(themes, dtype=np.float32) if themes else np.zeros(width)
+            if vector.shape[0] != width:
+                continue  # written under another model; the next rebuild replaces it
+            if post_id in cache.rows:
+                cache.matrix[cache.rows[post_id]] = vector
+            else:
+                fresh.append((post_id, vector))
+            cache.seen = max(cache.seen, sequence)
+        if fresh:
+            start = len(cache.ids)
+            cache.ids.extend(post_id for post_id, _ in fresh)
+            cache.rows.update({post_id: start + n for n, (post_id, _) in enumerate(fresh)})
+            block = np.array([vector for _, vector in fresh], dtype=np.float32).reshape(-1, width)
+            cache.matrix = np.vstack([cache.matrix.reshape(-1, width), block])
+        if len(cache.ids) != total:
+            # Rows were removed (a post deleted or unpublished): start again from scratch.
+            _matrices.pop(key, None)
+            stale = True
+        else:
+            stale = False
+    return theme_matrix(model) if stale else cache
+
+
+@dataclass
+class Entry:
+    """One post as the ranking sees it, from its vector row."""
+
+    post_id: int
+    words: dict[str, float]
+    themes: np.ndarray | None
+    categories: set[int]
+    tags: set[int]
+
+    @classmethod
+    def from_row(cls, row: RelatedVector) -> "Entry":
+        themes = np.frombuffer(row.themes, dtype=np.float32) if row.themes else None
+        return cls(
+            row.post_id,
+            json.loads(row.words),
+            themes,
+            {int(n) for n in row.categories.split()},
+            {int(n) for n in row.tags.split()},
+        )
+
+    def score(self, other: "Entry") -> float:
+        themes = None
+        if self.themes is not None and other.themes is not None:
+            if self.themes.shape == other.themes.shape:
+                themes = float(self.themes @ other.themes)
+        return ranking.blend(
+            themes,
+            ranking.word_overlap(self.words, other.words),
+            ranking.shared_bonus(self.categories, other.categories, self.tags, other.tags),
+        )
+
+
+def post_text(post: Post) -> tuple[str, str]:
+    return post.title, plain_text(post.body_html)
+
+
+def next_sequence() -> int:
+    return (db.session.scalar(db.select(db.func.max(RelatedVector.sequence))) or 0) + 1
+
+
+def update_post(post: Post) -> None:
+    """Index a saved post, or take it out of every list if it is no longer published."""
+    if not post.is_published:
+        remove_post(post.id)
+        return
+    model = current_model()
+    weights = model.weights(ranking.post_terms(*post_text(post)))
+    themes = model.theme_vector(weights)
+    row = db.session.get(RelatedVector, post.id) or RelatedVector(post_id=post.id)
+    row.words = json.dumps(ranking.strongest(weights))
+    row.themes = themes.astype(np.float32).tobytes() if themes is not None else None
+    row.categories = " ".join(str(category.id) for category in post.categories)
+    row.tags = " ".join(str(tag.id) for tag in post.tags)
+    row.sequence = next_sequence()
+    db.session.add(row)
+    db.session.flush()
+    rerank(Entry.from_row(row), model)
+
+
+def remove_post(post_id: int) -> None:
+    db.session.execute(db.delete(RelatedPick).where(RelatedPick.post_id == post_id))
+    db.session.execute(db.delete(RelatedPick).where(RelatedPick.related_id == post_id))
+    db.session.execute(db.delete(RelatedVector).where(RelatedVector.post_id == post_id))
+
+
+def candidate_ids(entry: Entry, model: ranking.Model) -> list[int]:
+    if entry.themes is None or model.themes is None:
+        # A blog too small for themes (or not rebuilt yet): compare with the newest posts.
+        return list(
+            db.session.scalars(
+                db.select(RelatedVector.post_id)
+                .where(RelatedVector.post_id != entry.post_id)
+                .order_by(RelatedVector.sequence.desc())
+                .limit(ranking.CANDIDATES * 10)
+            )
+        )
+    cache = theme_matrix(model)
+    if not cache.ids:
+        return []
+    indices, _ = ranking.nearest(cache.matrix, entry.themes, ranking.CANDIDATES + 1)
+    return [cache.ids[index] for index in indices if cache.ids[index] != entry.post_id]
+
+
+def rerank(entry: Entry, model: ranking.Model) -> None:
+    """Rewrite the post's picks, and put it into the lists of neighbours it now beats."""
+    ids = candidate_ids(entry, model)
+    rows = db.session.scalars(db.select(RelatedVector).where(RelatedVector.post_id.in_(ids)))
+    scored = sorted(
+        ((entry.score(other), other.post_id) for other in map(Entry.from_row, rows)),
+        reverse=True,
+    )
+    scored = [(score, other) for score, other in scored if score > 0]
+    write_picks(entry.post_id, scored[:KEEP])
+
+    db.session.execute(db.delete(RelatedPick).where(RelatedPick.related_id == entry.post_id))
+    neighbours = {other: score for score, other in scored}
+    if not neighbours:
+        return
+    lists: dict[int, list[tuple[float, int]]] = {other: [] for other in neighbours}
+    for pick in db.session.scalars(
+        db.select(RelatedPick).where(RelatedPick.post_id.in_(list(neighbours)))
+    ):
+        lists[pick.post_id].append((pick.score, pick.related_id))
+    for other, picks in lists.items():
+        picks = [(score, related) for score, related in picks if related != entry.post_id]
+        if len(picks) < KEEP or neighbours[other] > min(score for score, _ in picks):
+            picks.append((neighbours[other], entry.post_id))
+            picks.sort(reverse=True)
+            write_picks(other, picks[:KEEP])
+
+
+def write_picks(post_id: int, picks: list[tuple[float, int]]) -> None:
+    db.session.execute(db.delete(RelatedPick).where(RelatedPick.post_id == post_id))
+    if picks:
+        db.session.execute(
+            db.insert(RelatedPick),
+            [
+                {"post_id": post_id, "rank": rank, "related_id": other, "score": float(score)}
+                for rank, (score, other) in enumerate(picks)
+            ],
+        )
+
+
+def published_posts() -> Iterator[tuple[int, str, str, set[int], set[int]]]:
+    """(id, title, text, category ids, tag ids) of every published post, in batches."""
+    last = 0
+    while True:
+        posts = db.session.execute(
+            db.select(Post.id, Post.title, Post.body_html)
+            .where(Post.status == "published", Post.id > last)
+            .order_by(Post.id)
+            .limit(BATCH)
+        ).all()
+        if not posts:
+            return
+        ids = [post.id for post in posts]
+        categories, tags = {i: set() for i in ids}, {i: set() for i in ids}
+        for post_id, category_id in db.session.execute(
+            db.select(post_category.c.post_id, post_category.c.category_id).where(
+                post_category.c.post_id.in_(ids)
+            )
+        ):
+            categories[post_id].add(category_id)
+        for post_id, tag_id in db.session.execute(
+            db.select(post_tag.c.post_id, post_tag.c.tag_id).where(post_tag.c.post_id.in_(ids))
+        ):
+            tags[post_id].add(tag_id)
+        for post in posts:
+            yield (
+                post.id,
+                post.title,
+                plain_text(post.body_html),
+                categories[post.id],
+                tags[post.id],
+            )
+        last = ids[-1]
+
+
+def rebuild(progress: Callable[[str, int, int], None] = lambda stage, done, total: None) -> int:
+    """Learn the model from every published post and recompute every list; one transaction.
+
+    progress(stage, done, total) is called as the work goes on. Returns the posts indexed.
+    """
+    posts = list(published_posts())
+    total = len(posts)
+    documents = []
+    for done, (_, title, text, _, _) in enumerate(posts, 1):
+        documents.append(ranking.post_terms(title, text))
+        if done % BATCH == 0 or done == total:
+            progress("reading posts", done, total)
+    model = ranking.fit(documents)
+    weights = [model.weights(terms) for terms in documents]
+    words = [ranking.strongest(w) for w in weights]
+    themes = [model.theme_vector(w) for w in weights]
+
+    db.session.execute(db.delete(RelatedPick))
+    db.session.execute(db.delete(RelatedVector))
+    db.session.execute(db.delete(RelatedModel))
+    db.session.add(RelatedModel(data=dump_model(model), posts=total))
+    for start in range(0, total, BATCH):
+        db.session.execute(
+            db.insert(RelatedVector),
+            [
+                {
+                    "post_id": posts[n][0],
+                    "words": json.dumps(words[n]),
+                    "themes": themes[n].tobytes() if themes[n] is not None else None,
+                    "categories": " ".join(map(str, sorted(posts[n][3]))),
+                    "tags": " ".join(map(str, sorted(posts[n][4]))),
+                    "sequence": 1,
+                }
+                for n in range(start, min(start + BATCH, total))
+            ],
+        )
+        progress("writing vectors", min(start + BATCH, total), total)
+
+    entries = [
+        Entry(posts[n][0], words[n], themes[n], posts[n][3], posts[n][4]) for n in range(total)
+    ]
+    matrix = np.array(themes, dtype=np.float32) if total and model.themes is not None else None
+    for start in range(0, total, BATCH):
+        rows = []
+        for n in range(start, min(start + BATCH, total)):
+            if matrix is not None:
+                candidates, _ = ranking.nearest(matrix, matrix[n], ranking.CANDIDATES + 1)
+            else:
+                candidates = range(total)
+            scored = sorted(
+                ((entries[n].score(entries[other]), entries[other].post_id)
+                 for other in candidates if other != n),
+                reverse=True,
+            )  # fmt: skip
+            picks = [(score, other) for score, other in scored if score > 0][:KEEP]
+            rows.extend(
+                {"post_id": entries[n].post_id, "rank": rank, "related_id": other,
+                 "score": float(score)}
+                for rank, (score, other) in enumerate(picks)
+            )  # fmt: skip
+        if rows:
+            db.session.execute(db.insert(RelatedPick), rows)
+        progress("ranking", min(start + BATCH, total), total)
+    with _lock:
+        _matrices.pop(_database_key(), None)
+    return total
