@@ -103,8 +103,8 @@ def fit(documents: list[Counter]) -> Model:
     idf = (np.log((1 + count) / (1 + df)) + 1).astype(np.float32)
     default_idf = float(math.log(1 + count) + 1)
     model = Model(vocabulary, idf, None, default_idf)
-    dimensions = theme_count(count)
-    if count < MIN_POSTS_FOR_THEMES or dimensions >= min(count, len(kept)):
+    dimensions = min(theme_count(count), min(count, len(kept)) - 1)
+    if count < MIN_POSTS_FOR_THEMES or dimensions < 2:
         return model
     matrix = weight_matrix(model, documents)
     # A fixed start vector makes the decomposition, and so every rebuild, repeatable.
