@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+from sqlalchemy import tuple_
 
 from blog.database import db
 from blog.models import Post, post_category, post_tag
@@ -235,12 +236,25 @@ def rerank(entry: Entry, model: ranking.Model) -> None:
         db.select(RelatedPick).where(RelatedPick.post_id.in_(list(neighbours)))
     ):
         lists[pick.post_id].append((pick.score, pick.related_id))
+    added, dropped = [], []
     for other, picks in lists.items():
-        picks = [(score, related) for score, related in picks if related != entry.post_id]
-        if len(picks) < KEEP or neighbours[other] > min(score for score, _ in picks):
-            picks.append((neighbours[other], entry.post_id))
-            picks.sort(reverse=True)
-            write_picks(other, picks[:KEEP])
+        score = neighbours[other]
+        if len(picks) < KEEP:
+            added.append({"post_id": other, "related_id": entry.post_id, "score": score})
+        else:
+            worst = min(picks)
+            if score > worst[0]:
+                added.append({"post_id": other, "related_id": entry.post_id, "score": score})
+                dropped.append((other, worst[1]))
+    # Two statements for all the neighbours together, however many lists changed.
+    if dropped:
+        db.session.execute(
+            db.delete(RelatedPick).where(
+                tuple_(RelatedPick.post_id, RelatedPick.related_id).in_(dropped)
+            )
+        )
+    if added:
+        db.session.execute(db.insert(RelatedPick), added)
 
 
 def write_picks(post_id: int, picks: list[tuple[float, int]]) -> None:
@@ -248,11 +262,9 @@ def write_picks(post_id: int, picks: list[tuple[float, int]]) -> None:
     if picks:
         db.session.execute(
             db.insert(RelatedPick),
-            [
-                {"post_id": post_id, "rank": rank, "related_id": other, "score": float(score)}
-                for rank, (score, other) in enumerate(picks)
-            ],
-        )
+            [{"post_id": post_id, "related_id": other, "score": float(score)}
+             for score, other in picks],
+        )  # fmt: skip
 
 
 def published_posts() -> Iterator[tuple[int, str, str, set[int], set[int]]]:
@@ -334,9 +346,15 @@ def rebuild(progress: Callable[[str, int, int], None] = lambda stage, done, tota
     matrix = np.array(themes, dtype=np.float32) if total and model.themes is not None else None
     for start in range(0, total, BATCH):
         rows = []
-        for n in range(start, min(start + BATCH, total)):
+        stop = min(start + BATCH, total)
+        if matrix is not None:
+            # One matrix product for the whole batch (BLAS), then the nearest per row.
+            similarities = matrix[start:stop] @ matrix.T
+            limit = min(ranking.CANDIDATES + 1, total)
+            nearest = np.argpartition(-similarities, limit - 1, axis=1)[:, :limit]
+        for n in range(start, stop):
             if matrix is not None:
-                candidates, _ = ranking.nearest(matrix, matrix[n], ranking.CANDIDATES + 1)
+                candidates = nearest[n - start]
             else:
                 candidates = range(total)
             scored = sorted(
@@ -346,10 +364,9 @@ def rebuild(progress: Callable[[str, int, int], None] = lambda stage, done, tota
             )  # fmt: skip
             picks = [(score, other) for score, other in scored if score > 0][:KEEP]
             rows.extend(
-                {"post_id": entries[n].post_id, "rank": rank, "related_id": other,
-                 "score": float(score)}
-                for rank, (score, other) in enumerate(picks)
-            )  # fmt: skip
+                {"post_id": entries[n].post_id, "related_id": other, "score": float(score)}
+                for score, other in picks
+            )
         if rows:
             db.session.execute(db.insert(RelatedPick), rows)
         progress("ranking", min(start + BATCH, total), total)

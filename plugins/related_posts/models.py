@@ -37,18 +37,22 @@ class RelatedVector(db.Model):
 
 
 class RelatedPick(db.Model):
-    """`related_id` is the post's `rank`-th pick (0 = best)."""
+    """`related_id` is one of the post's best picks; the box orders them by score."""
 
     __tablename__ = "related_posts_pick"
 
     post_id: Mapped[int] = mapped_column(
         ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
     )
-    rank: Mapped[int] = mapped_column(primary_key=True)
-    related_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+    )
     score: Mapped[float] = mapped_column()
 
-    __table_args__ = (Index("ix_related_posts_pick_related_id", "related_id"),)
+    __table_args__ = (
+        Index("ix_related_posts_pick_post_id_score", "post_id", "score"),  # the box
+        Index("ix_related_posts_pick_related_id", "related_id"),  # "remove me everywhere"
+    )
 
 
 class HiddenBox(db.Model):

@@ -18,13 +18,13 @@ def picks_for(post: Post, count: int, min_score: float, category_fallback: bool)
             Post.status == "published",
         )
         .options(joinedload(Post.author))
-        .order_by(RelatedPick.rank)
+        .order_by(RelatedPick.score.desc(), RelatedPick.related_id.desc())
         .limit(count)
     ).all()
     if picks or not category_fallback or not post.categories:
         return list(picks)
     has_picks = db.session.scalar(
-        db.select(RelatedPick.rank).where(RelatedPick.post_id == post.id).limit(1)
+        db.select(RelatedPick.related_id).where(RelatedPick.post_id == post.id).limit(1)
     )
     if has_picks is not None:
         return []  # it has picks, only none good enough: never pad with unrelated posts

@@ -8,6 +8,7 @@ two posts blends the theme vectors' cosine with the plain word vectors' cosine (
 rare shared name still counts), plus a little for shared categories and tags.
 """
 
+import functools
 import math
 import re
 from collections import Counter
@@ -43,13 +44,19 @@ _word = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W_])?")
 _stemmer = snowballstemmer.stemmer("english")
 
 
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    # Words repeat endlessly across posts; the stemmer is pure Python and slow.
+    return _stemmer.stemWord(word)
+
+
 def tokenize(text: str) -> list[str]:
     """Words worth comparing: lower-case, no stop words, stemmed ("running" -> "run")."""
     words = []
     for word in _word.findall(text.lower()):
         word = word.replace("’", "'").removesuffix("'s")
         if len(word) > 1 and word not in STOP_WORDS:
-            words.append(_stemmer.stemWord(word))
+            words.append(stem(word))
     return words
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001related
 Revises:
-Create Date: 2026-11-25 18:10:02.759974
+Create Date: 2026-11-25 18:16:22.667141
 
 """
 
@@ -40,7 +40,6 @@ def upgrade():
     op.create_table(
         "related_posts_pick",
         sa.Column("post_id", sa.Integer(), nullable=False),
-        sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("related_id", sa.Integer(), nullable=False),
         sa.Column("score", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -55,9 +54,12 @@ def upgrade():
             name=op.f("fk_related_posts_pick_related_id_post"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("post_id", "rank", name=op.f("pk_related_posts_pick")),
+        sa.PrimaryKeyConstraint("post_id", "related_id", name=op.f("pk_related_posts_pick")),
     )
     with op.batch_alter_table("related_posts_pick", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_related_posts_pick_post_id_score", ["post_id", "score"], unique=False
+        )
         batch_op.create_index("ix_related_posts_pick_related_id", ["related_id"], unique=False)
 
     op.create_table(
@@ -92,6 +94,7 @@ def downgrade():
     op.drop_table("related_posts_vector")
     with op.batch_alter_table("related_posts_pick", schema=None) as batch_op:
         batch_op.drop_index("ix_related_posts_pick_related_id")
+        batch_op.drop_index("ix_related_posts_pick_post_id_score")
 
     op.drop_table("related_posts_pick")
     op.drop_table("related_posts_hidden")
