@@ -34,6 +34,8 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/post_page.py
+	$(BIN)/python bench/related_quality.py
+	$(BIN)/python bench/related_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage .ruff_cache

@@ -16,7 +16,8 @@ SITE_DEFAULTS = {
     "posts_per_page": 10,
 }
 DEFAULT_DATABASE_URL = "sqlite:///blog.sqlite3"
-DEFAULT_PLUGINS = ["categories", "comments"]  # the built-in plugins a new site starts with
+# The built-in plugins a new site starts with, in page order.
+DEFAULT_PLUGINS = ["categories", "related_posts", "comments"]
 
 # What a fresh instance starts with; comments stay because the owner edits this file by hand.
 NEW_CONFIG = """\

@@ -39,7 +39,7 @@ def test_first_run_writes_a_config_with_a_random_secret_key(instance):
     assert len(first["secret_key"]) == 64 and first["secret_key"] != second["secret_key"]
     assert app.config["SECRET_KEY"] == first["secret_key"]
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance}/blog.sqlite3"
-    assert first["plugins"]["enabled"] == ["categories", "comments"]
+    assert first["plugins"]["enabled"] == ["categories", "related_posts", "comments"]
     assert (instance / "config.toml").stat().st_mode & 0o077 == 0  # secret: owner only
 
 

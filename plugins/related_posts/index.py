@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import tuple_
+from sqlalchemy import bindparam
 
 from blog.database import db
 from blog.models import Post, post_category, post_tag
@@ -232,10 +232,12 @@ def rerank(entry: Entry, model: ranking.Model) -> None:
     if not neighbours:
         return
     lists: dict[int, list[tuple[float, int]]] = {other: [] for other in neighbours}
-    for pick in db.session.scalars(
-        db.select(RelatedPick).where(RelatedPick.post_id.in_(list(neighbours)))
+    for owner, score, related in db.session.execute(
+        db.select(RelatedPick.post_id, RelatedPick.score, RelatedPick.related_id).where(
+            RelatedPick.post_id.in_(list(neighbours))
+        )
     ):
-        lists[pick.post_id].append((pick.score, pick.related_id))
+        lists[owner].append((score, related))
     added, dropped = [], []
     for other, picks in lists.items():
         score = neighbours[other]
@@ -246,12 +248,15 @@ def rerank(entry: Entry, model: ranking.Model) -> None:
             if score > worst[0]:
                 added.append({"post_id": other, "related_id": entry.post_id, "score": score})
                 dropped.append((other, worst[1]))
-    # Two statements for all the neighbours together, however many lists changed.
+    # Two statements for all the neighbours together, however many lists changed. (One
+    # delete run for each pair: a row-value IN (...) makes SQLite scan the whole table.)
     if dropped:
-        db.session.execute(
-            db.delete(RelatedPick).where(
-                tuple_(RelatedPick.post_id, RelatedPick.related_id).in_(dropped)
-            )
+        picks = RelatedPick.__table__
+        db.session.connection().execute(
+            picks.delete().where(
+                picks.c.post_id == bindparam("owner"), picks.c.related_id == bindparam("related")
+            ),
+            [{"owner": owner, "related": related} for owner, related in dropped],
         )
     if added:
         db.session.execute(db.insert(RelatedPick), added)
