@@ -5,7 +5,9 @@ import pytest
 from blog.database import db
 from plugins.comments.models import Comment
 
-pytestmark = pytest.mark.plugins("categories", "comments", comments={"min_seconds": 0})
+pytestmark = pytest.mark.plugins(
+    "categories", "related_posts", "comments", comments={"min_seconds": 0}
+)
 
 
 def add_comments(app, post_id, count):
