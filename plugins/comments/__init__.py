@@ -25,7 +25,7 @@ from flask import g, url_for
 from flask_login import current_user
 
 from blog.plugins import ConfigError, hookimpl, plugin_config, render_fragment
-from plugins.comments import notify, views
+from plugins.comments import moderation, notify, views
 
 bp = views.bp
 MODERATION = ("all", "new_authors", "none")
@@ -75,7 +75,7 @@ def page_fragment(slot, context):
     if slot == "post_footer" and context["post"].is_published:
         return views.render_section(context["post"])
     if slot == "admin_nav" and current_user.is_authenticated:
-        return render_fragment("comments/_admin_nav.html", pending=views.pending_count())
+        return render_fragment("comments/_admin_nav.html", pending=moderation.pending_count())
     return None
 
 

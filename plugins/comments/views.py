@@ -25,8 +25,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from blog.database import db
 from blog.models import Post, utcnow
 from blog.plugins import count_links, hooks, render_fragment, render_reader_markdown, throttle
-from plugins.comments.forms import CommentForm, ModerationForm
-from plugins.comments.models import STATUSES, ClosedPost, Comment
+from plugins.comments.forms import CommentForm
+from plugins.comments.models import ClosedPost, Comment
 
 bp = Blueprint(
     "comments",
@@ -38,7 +38,6 @@ bp = Blueprint(
 AUTHOR_COOKIE = "comment_author"
 MINE = "comments_mine"  # session key: ids of this browser's comments awaiting moderation
 FORM_MAX_AGE = 24 * 3600
-QUEUE_PAGE = 50
 
 
 def settings() -> dict:
@@ -389,88 +388,3 @@ def feed(slug):
     ).all()
     xml = render_template("comments/feed.xml", post=post, comments=comments)
     return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
-
-
-# Moderation ----------------------------------------------------------------------------
-
-
-def moderated_comments():
-    """Comments the current user may moderate: all for editors, their posts' for authors."""
-    query = db.select(Comment)
-    if current_user.role == "author":
-        query = query.join(Post, Post.id == Comment.post_id).where(
-            Post.author_id == current_user.id
-        )
-    return query
-
-
-def pending_count() -> int:
-    query = moderated_comments().where(Comment.status == "pending")
-    return db.session.scalar(db.select(func.count()).select_from(query.subquery()))
-
-
-@bp.route("/admin/comments")
-@login_required
-def queue():
-    """Show comments by status, newest first, with their moderation buttons."""
-    status = request.args.get("status", "pending")
-    if status not in STATUSES:
-        abort(404)
-    page = db.paginate(
-        moderated_comments()
-        .where(Comment.status == status)
-        .options(joinedload(Comment.post))
-        .order_by(Comment.created_at.desc(), Comment.id.desc()),
-        per_page=QUEUE_PAGE,
-    )
-    mine = moderated_comments().subquery()
-    counts = dict(
-        db.session.execute(db.select(mine.c.status, func.count()).group_by(mine.c.status)).all()
-    )
-    return render_template(
-        "comments/moderation.html", page=page, status=status, counts=counts, form=ModerationForm()
-    )
-
-
-ACTIONS = {"approve": "approved", "spam": "spam", "unapprove": "pending", "delete": None}
-
-
-def moderate(ids: list[int], action: str) -> int:
-    if action not in ACTIONS:
-        abort(400)
-    comments = db.session.scalars(moderated_comments().where(Comment.id.in_(ids))).all()
-    for comment in comments:
-        if action == "delete":
-            db.session.delete(comment)
-        else:
-            comment.status = ACTIONS[action]
-    db.session.commit()
-    return len(comments)
-
-
-@bp.route("/admin/comments/<int:comment_id>/<action>", methods=["POST"])
-@login_required
-def moderate_one(comment_id, action):
-    if not moderate([comment_id], action):
-        abort(404)
-    flash(f"Comment {comment_id}: {action} done.", "success")
-    return redirect(request.referrer if is_queue(request.referrer) else url_for(".queue"))
-
-
-@bp.route("/admin/comments/bulk", methods=["POST"])
-@login_required
-def moderate_many():
-    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
-    action = request.form.get("action", "")
-    if not ids:
-        flash("Tick at least one comment first.", "error")
-    else:
-        done = moderate(ids, action)
-        flash(f"{action.title()}: {done} comment(s).", "success")
-    return redirect(url_for(".queue", status=request.form.get("status", "pending")))
-
-
-def is_queue(referrer: str | None) -> bool:
-    return (
-        bool(referrer) and "/admin/comments" in referrer and referrer.startswith(request.host_url)
-    )

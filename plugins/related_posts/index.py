@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from blog.database import db
 from blog.models import Post, post_category, post_tag
@@ -259,14 +261,23 @@ def rerank(entry: Entry, model: ranking.Model) -> None:
             [{"owner": owner, "related": related} for owner, related in dropped],
         )
     if added:
-        db.session.execute(db.insert(RelatedPick), added)
+        db.session.execute(insert_picks(), added)
+
+
+def insert_picks():
+    """INSERT that skips a pick another worker saving at the same moment wrote first."""
+    if db.engine.dialect.name == "postgresql":
+        return postgresql_insert(RelatedPick).on_conflict_do_nothing()
+    if db.engine.dialect.name == "sqlite":
+        return sqlite_insert(RelatedPick).on_conflict_do_nothing()
+    return db.insert(RelatedPick)
 
 
 def write_picks(post_id: int, picks: list[tuple[float, int]]) -> None:
     db.session.execute(db.delete(RelatedPick).where(RelatedPick.post_id == post_id))
     if picks:
         db.session.execute(
-            db.insert(RelatedPick),
+            insert_picks(),
             [{"post_id": post_id, "related_id": other, "score": float(score)}
              for score, other in picks],
         )  # fmt: skip

@@ -295,3 +295,23 @@ def test_the_index_is_kept_while_switched_off(migrated_app):
         after = db.session.scalar(db.select(db.func.count(RelatedVector.post_id)))
 
     assert before == after == 2  # kept, and not rebuilt until asked
+
+
+@pytest.mark.plugins("related_posts", related_posts=SETTINGS)
+def test_a_pick_written_twice_by_racing_saves_is_kept_once(app, topical_posts):
+    from plugins.related_posts.index import insert_picks
+
+    row = {"post_id": topical_posts[("cats", 0)], "related_id": topical_posts[("space", 0)],
+           "score": 0.5}  # fmt: skip
+    with app.app_context():
+        db.session.execute(insert_picks(), [row])
+        db.session.execute(insert_picks(), [row])  # the other worker's copy: no error
+        count = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(RelatedPick)
+            .where(
+                RelatedPick.post_id == row["post_id"], RelatedPick.related_id == row["related_id"]
+            )
+        )
+
+    assert count == 1
