@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from blog import admin, auth, cli, config, database, posts, throttle
@@ -46,6 +46,7 @@ def create_app(test_config=None):
     site_templates = FileSystemLoader(Path(app.instance_path, "templates"))
     app.jinja_loader = ChoiceLoader([site_templates, app.jinja_loader])
     app.jinja_env.globals["absolute_url"] = absolute_url
+    app.jinja_env.globals["canonical_url"] = canonical_url
     register_error_pages(app)
     app.after_request(add_security_headers)
 
@@ -75,6 +76,13 @@ def add_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     return response
+
+
+def canonical_url() -> str:
+    """This page's one public address: the site's URL, the path, and ?page=N past page 1."""
+    page = request.args.get("page", 1, type=int)
+    query = f"?page={page}" if page > 1 else ""
+    return current_app.config["SITE"]["url"] + request.path + query
 
 
 def register_error_pages(app: Flask) -> None:
