@@ -42,7 +42,7 @@ def detail(slug):
     post = db.session.scalar(
         db.select(Post)
         .where(Post.slug == slug)
-        .options(joinedload(Post.author), selectinload(Post.categories))
+        .options(joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags))
     )
     if post is None:
         abort(404)
