@@ -83,6 +83,16 @@ def post_deleted(post) -> None:
 
 
 @hookspec
+def sitemap_urls() -> list:
+    """Return the plugin's public pages for /sitemap.xml: [(path, last_modified), ...].
+
+    path: a site path such as "/category/news/"; last_modified: a naive UTC
+    datetime, or None when unknown. Called on each /sitemap.xml request: answer
+    with one query, and list only pages a visitor can open (no drafts, no admin).
+    """
+
+
+@hookspec
 def register_commands() -> list:
     """Return click commands; they appear as `flask --app app <plugin> <command>`.
 

@@ -65,3 +65,55 @@ def feed():
         feed_url=url_for("posts.feed", _external=True),
     )
     return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+SITEMAP_LIMIT = 50_000  # URLs one sitemap file may hold (sitemaps.org)
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    """Every public page with its last change; an index of files past 50,000 posts."""
+    total = db.session.scalar(db.select(db.func.count(Post.id)).where(Post.status == "published"))
+    if total > SITEMAP_LIMIT:
+        files = [url_for("posts.sitemap_part", number=n) for n in range(total // SITEMAP_LIMIT + 1)]
+        xml = render_template("posts/sitemap_index.xml", files=files)
+    else:
+        xml = render_template("posts/sitemap.xml", entries=sitemap_entries(0, include_pages=True))
+    return xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
+
+
+@bp.route("/sitemap-<int:number>.xml")
+def sitemap_part(number):
+    entries = list(sitemap_entries(number, include_pages=number == 0))
+    if not entries:
+        abort(404)
+    xml = render_template("posts/sitemap.xml", entries=entries)
+    return xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
+
+
+def sitemap_entries(number: int, include_pages: bool):
+    """(path, last modified) of the home page and plugin pages, then one slice of posts."""
+    if include_pages:
+        newest = db.session.scalar(
+            db.select(db.func.max(Post.updated_at)).where(Post.status == "published")
+        )
+        yield url_for("posts.home"), newest
+        for entries in hooks().sitemap_urls():
+            yield from entries or []
+    posts = db.session.execute(
+        db.select(Post.slug, Post.updated_at)
+        .where(Post.status == "published")
+        .order_by(Post.id)
+        .offset(number * SITEMAP_LIMIT)
+        .limit(SITEMAP_LIMIT)
+        .execution_options(yield_per=2000)
+    )
+    for slug, updated in posts:
+        yield url_for("posts.detail", slug=slug), updated
+
+
+@bp.route("/robots.txt")
+def robots():
+    site = current_app.config["SITE"]["url"]
+    text = f"User-agent: *\nDisallow: /admin/\nDisallow: /login\n\nSitemap: {site}/sitemap.xml\n"
+    return text, 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -222,3 +222,14 @@ def test_hook_comment_posted(fake_plugins, make_app):
 
     assert response.status_code == 303
     assert seen == [("Ada", "pending", "talk", True)]
+
+
+def test_hook_sitemap_urls(fake_plugins, make_app):
+    from datetime import datetime
+
+    fake_plugins(gallery={"sitemap_urls": lambda: [("/gallery/", datetime(2026, 1, 2, 3, 4, 5))]})
+    client = make_app(["gallery"]).test_client()
+
+    xml = client.get("/sitemap.xml").text
+
+    assert "<loc>http://blog.test/gallery/</loc><lastmod>2026-01-02T03:04:05Z</lastmod>" in xml

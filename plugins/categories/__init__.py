@@ -26,6 +26,11 @@ def register_blueprints():
 
 
 @hookimpl
+def sitemap_urls():
+    return views.sitemap_urls()
+
+
+@hookimpl
 def page_fragment(slot, context):
     if slot == "post_meta" and context["post"].categories:
         return render_fragment("categories/_post_meta.html", post=context["post"])

@@ -1,6 +1,7 @@
 """The category page and the queries behind the category links."""
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
+from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
@@ -55,3 +56,16 @@ def navigation_categories(limit: int) -> list[Category]:
     return db.session.scalars(
         db.select(Category).where(has_published_post).order_by(Category.name).limit(limit)
     ).all()
+
+
+def sitemap_urls() -> list[tuple[str, object]]:
+    """Each category page with a published post, changed when its newest post changed."""
+    rows = db.session.execute(
+        db.select(Category.slug, func.max(Post.updated_at))
+        .join(post_category, post_category.c.category_id == Category.id)
+        .join(Post, Post.id == post_category.c.post_id)
+        .where(Post.status == "published")
+        .group_by(Category.slug)
+        .order_by(Category.slug)
+    )
+    return [(url_for("categories.category", slug=slug), updated) for slug, updated in rows]
