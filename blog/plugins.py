@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from blog import hookspecs
 from blog.config import ConfigError
+from blog.feeds import FEED_LENGTH, atom_response  # noqa: F401 -- part of the plugin API
 from blog.rendering import (  # noqa: F401 -- part of the plugin API
     count_links,
     plain_text,

@@ -5,7 +5,8 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
-from blog.models import Post
+from blog.feeds import FEED_LENGTH, atom_response
+from blog.models import Post, User
 from blog.plugins import hooks
 
 bp = Blueprint("posts", __name__)
@@ -56,15 +57,40 @@ def detail(slug):
 
 @bp.route("/feed/")
 def feed():
-    posts = db.session.scalars(published_posts().limit(20)).unique().all()
-    updated = max((post.updated_at for post in posts), default=None)
-    xml = render_template(
-        "posts/feed.xml",
-        posts=posts,
-        updated=updated,
-        feed_url=url_for("posts.feed", _external=True),
+    posts = db.session.scalars(published_posts().limit(FEED_LENGTH)).unique().all()
+    title = current_app.config["SITE"]["title"]
+    return atom_response(posts, title, url_for("posts.feed"), url_for("posts.home"))
+
+
+def author_or_404(username: str) -> User:
+    author = db.session.scalar(db.select(User).where(User.username == username.lower()))
+    if author is None:
+        abort(404)
+    return author
+
+
+@bp.route("/author/<username>/")
+def author(username):
+    """An author's published posts, newest first."""
+    writer = author_or_404(username)
+    page = paginate(published_posts().where(Post.author_id == writer.id))
+    hooks().posts_loaded(posts=page.items)
+    return render_template("posts/author.html", author=writer, page=page)
+
+
+@bp.route("/author/<username>/feed/")
+def author_feed(username):
+    writer = author_or_404(username)
+    posts = db.session.scalars(
+        published_posts().where(Post.author_id == writer.id).limit(FEED_LENGTH)
+    ).all()
+    title = f"{writer.name} – {current_app.config['SITE']['title']}"
+    return atom_response(
+        posts,
+        title,
+        url_for("posts.author_feed", username=writer.username),
+        url_for("posts.author", username=writer.username),
     )
-    return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
 
 SITEMAP_LIMIT = 50_000  # URLs one sitemap file may hold (sitemaps.org)

@@ -6,11 +6,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Category, Post, post_category
-from blog.plugins import hooks
+from blog.plugins import FEED_LENGTH, atom_response, hooks
 
 
 def register(bp) -> None:
     bp.add_url_rule("/category/<slug>/", view_func=category_page, endpoint="category")
+    bp.add_url_rule("/category/<slug>/feed/", view_func=category_feed, endpoint="feed")
 
 
 def published_in(category: Category):
@@ -23,11 +24,28 @@ def published_in(category: Category):
     )
 
 
-def category_page(slug):
-    """List a category's published posts, newest first, a page at a time."""
+def category_or_404(slug: str) -> Category:
     category = db.session.scalar(db.select(Category).where(Category.slug == slug))
     if category is None:
         abort(404)
+    return category
+
+
+def category_feed(slug):
+    """The category's newest posts as an Atom feed."""
+    category = category_or_404(slug)
+    posts = db.session.scalars(published_in(category).limit(FEED_LENGTH)).unique().all()
+    return atom_response(
+        posts,
+        f"{category.name} – {current_app.config['SITE']['title']}",
+        url_for("categories.feed", slug=slug),
+        url_for("categories.category", slug=slug),
+    )
+
+
+def category_page(slug):
+    """List a category's published posts, newest first, a page at a time."""
+    category = category_or_404(slug)
     page_number = request.args.get("page", 1, type=int)
     if page_number < 1:
         abort(404)

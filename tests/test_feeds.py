@@ -1,0 +1,79 @@
+"""Atom feeds for the site, each category and each author: complete, parseable, cacheable."""
+
+import xml.etree.ElementTree as ET
+
+import feedparser
+import pytest
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+pytestmark = pytest.mark.plugins("categories")
+FEEDS = ["/feed/", "/category/world-news/feed/", "/author/ada/feed/"]
+
+
+@pytest.fixture
+def posts(add_post, add_user):
+    add_user("ada", display_name="Ada Lovelace")
+    add_post("Engines", body="On *engines*.", categories=["World News"], author="ada")
+    add_post("Looms", body="On looms & cards.", categories=["World News"], author="ada")
+    add_post("Hidden", status="draft", categories=["World News"], author="ada")
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_feeds_parse_cleanly_and_carry_every_required_atom_element(client, posts, path):
+    response = client.get(path)
+    parsed = feedparser.parse(response.data)
+    root = ET.fromstring(response.data)
+
+    assert response.status_code == 200
+    assert response.content_type.startswith("application/atom+xml")
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    for element in ("id", "title", "updated", "author"):
+        assert root.find(ATOM + element) is not None, element
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "http://blog.test" + path
+    entries = root.findall(ATOM + "entry")
+    assert [entry.findtext(ATOM + "title") for entry in entries] == ["Looms", "Engines"]
+    for entry in entries:
+        for element in ("id", "title", "updated", "author/" + ATOM + "name", "content"):
+            assert entry.find(ATOM + element) is not None, element
+        assert entry.find(f"{ATOM}link[@rel='alternate']") is not None
+    assert "<em>engines</em>" in parsed.entries[1].content[0].value
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_feed_readers_get_304_for_an_unchanged_feed(client, posts, path):
+    first = client.get(path)
+
+    by_etag = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    by_date = client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+
+    assert by_etag.status_code == 304 and by_etag.data == b""
+    assert by_date.status_code == 304
+
+
+def test_a_new_post_changes_the_feed(client, posts, add_post):
+    etag = client.get("/feed/").headers["ETag"]
+    add_post("Numbers", author="ada")
+
+    assert client.get("/feed/", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_author_page_lists_their_published_posts_and_links_the_feed(client, posts, add_post):
+    add_post("Someone else's", author="bob")
+
+    page = client.get("/author/ada/").text
+
+    assert "<h1>Posts by Ada Lovelace</h1>" in page
+    assert "Engines" in page and "Looms" in page
+    assert "Hidden" not in page and "Someone else" not in page
+    assert 'href="/author/ada/feed/"' in page
+    assert client.get("/author/nobody/").status_code == 404
+    assert client.get("/author/nobody/feed/").status_code == 404
+
+
+def test_posts_link_to_their_author_page(client, posts):
+    assert 'href="/author/ada/" rel="author">Ada Lovelace</a>' in client.get("/engines/").text
+
+
+@pytest.mark.plugins()
+def test_no_category_feed_without_the_plugin(client, posts):
+    assert client.get("/category/world-news/feed/").status_code == 404
