@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.feeds import FEED_LENGTH, atom_response
-from blog.models import Post, User
+from blog.models import Post, Tag, User, post_tag
 from blog.plugins import hooks
 
 bp = Blueprint("posts", __name__)
@@ -69,6 +69,18 @@ def author_or_404(username: str) -> User:
     return author
 
 
+@bp.route("/tag/<slug>/")
+def tag(slug):
+    """The published posts with a tag, newest first."""
+    label = db.session.scalar(db.select(Tag).where(Tag.slug == slug))
+    if label is None:
+        abort(404)
+    tagged = db.select(post_tag.c.post_id).where(post_tag.c.tag_id == label.id)
+    page = paginate(published_posts().where(Post.id.in_(tagged)))
+    hooks().posts_loaded(posts=page.items)
+    return render_template("posts/tag.html", tag=label, page=page)
+
+
 @bp.route("/author/<username>/")
 def author(username):
     """An author's published posts, newest first."""
@@ -124,6 +136,16 @@ def sitemap_entries(number: int, include_pages: bool):
             db.select(db.func.max(Post.updated_at)).where(Post.status == "published")
         )
         yield url_for("posts.home"), newest
+        tags = db.session.execute(
+            db.select(Tag.slug, db.func.max(Post.updated_at))
+            .join(post_tag, post_tag.c.tag_id == Tag.id)
+            .join(Post, Post.id == post_tag.c.post_id)
+            .where(Post.status == "published")
+            .group_by(Tag.slug)
+            .order_by(Tag.slug)
+        )
+        for slug, updated in tags:
+            yield url_for("posts.tag", slug=slug), updated
         for entries in hooks().sitemap_urls():
             yield from entries or []
     posts = db.session.execute(

@@ -77,3 +77,24 @@ def test_posts_link_to_their_author_page(client, posts):
 @pytest.mark.plugins()
 def test_no_category_feed_without_the_plugin(client, posts):
     assert client.get("/category/world-news/feed/").status_code == 404
+
+
+def test_tag_pages_list_published_posts_with_the_tag(client, add_post):
+    add_post("Tagged", tags=["Steam Engines"])
+    add_post("Tagged draft", tags=["Steam Engines"], status="draft")
+    add_post("Untagged")
+
+    page = client.get("/tag/steam-engines/").text
+    post_page = client.get("/tagged/").text
+
+    assert "Posts tagged “Steam Engines”" in page
+    assert "Tagged" in page and "Tagged draft" not in page and "Untagged" not in page
+    assert '<a href="/tag/steam-engines/" rel="tag">#Steam Engines</a>' in post_page
+    assert client.get("/tag/nothing/").status_code == 404
+    assert "http://blog.test/tag/steam-engines/" in client.get("/sitemap.xml").text
+
+
+def test_pages_have_a_favicon(client):
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    with client.get("/static/favicon.svg") as icon:  # a file response: close it
+        assert icon.status_code == 200
