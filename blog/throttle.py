@@ -34,9 +34,6 @@ class Throttle:
         reset = self.limiter.get_window_stats(item, *identifiers).reset_time
         return max(1, math.ceil(reset - time.time()))
 
-    def clear(self, rule: str, *identifiers: str) -> None:
-        self.limiter.clear(parse(rule), *identifiers)
-
 
 def init_app(app: Flask) -> None:
     uri = app.config.get("REDIS_URL") or "memory://"

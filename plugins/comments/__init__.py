@@ -24,30 +24,11 @@ from pathlib import Path
 from flask import g, url_for
 from flask_login import current_user
 
-from blog.plugins import ConfigError, hookimpl, plugin_config, render_fragment
+from blog.plugins import ConfigError, hookimpl, render_fragment
 from plugins.comments import moderation, notify, views
+from plugins.comments.settings import MODERATION, settings
 
 bp = views.bp
-MODERATION = ("all", "new_authors", "none")
-DEFAULTS = {
-    "moderation": "new_authors",
-    "thread_depth": 3,
-    "comments_per_page": 0,
-    "close_after_days": 0,
-    "min_seconds": 3,
-    "rate_limit": "5/minute",
-    "max_links": 2,
-    "max_length": 5000,
-    "blocklist": [],
-    "notify_emails": [],
-    "smtp_host": "127.0.0.1",
-    "smtp_port": 25,
-    "mail_from": "pressroom@localhost",
-}
-
-
-def settings() -> dict:
-    return plugin_config("comments", **DEFAULTS)
 
 
 @hookimpl

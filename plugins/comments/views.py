@@ -27,6 +27,7 @@ from blog.models import Post, utcnow
 from blog.plugins import count_links, hooks, render_fragment, render_reader_markdown, throttle
 from plugins.comments.forms import CommentForm
 from plugins.comments.models import ClosedPost, Comment
+from plugins.comments.settings import settings
 
 bp = Blueprint(
     "comments",
@@ -38,12 +39,6 @@ bp = Blueprint(
 AUTHOR_COOKIE = "comment_author"
 MINE = "comments_mine"  # session key: ids of this browser's comments awaiting moderation
 FORM_MAX_AGE = 24 * 3600
-
-
-def settings() -> dict:
-    from plugins.comments import settings
-
-    return settings()
 
 
 # Reading -------------------------------------------------------------------------------
