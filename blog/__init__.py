@@ -88,6 +88,10 @@ def canonical_url() -> str:
 def register_error_pages(app: Flask) -> None:
     def error_page(error):
         code = getattr(error, "code", 500)
+        if code == 404 and request.method in ("GET", "HEAD"):
+            moved = posts.redirect_old_address(request.path)  # an imported post's old link
+            if moved is not None:
+                return moved
         return render_template("errors/error.html", error=error, code=code), code
 
     for code in (400, 403, 404, 405, 413, 422, 429, 500):

@@ -164,7 +164,9 @@ def add_plugin_commands(app, plugin_name: str, commands: list) -> None:
 
 
 def init_app(app) -> None:
-    for command in (db_cli, user_cli, post_cli, list_plugins):
+    from blog.wordpress.commands import export_cli, import_cli  # they use fail() from here
+
+    for command in (db_cli, user_cli, post_cli, list_plugins, import_cli, export_cli):
         app.cli.add_command(command)
     pm = plugin_manager(app)
     for impl in pm.hook.register_commands.get_hookimpls():

@@ -122,3 +122,43 @@ def comment_posted(comment, post) -> None:
     `post` is the commented post. An exception here is logged and does not
     undo the comment. Keep it quick: the commenter's request waits for it.
     """
+
+
+@hookspec
+def post_imported(post, item, summary) -> None:
+    """Store the plugin's part of an imported WordPress post or page.
+
+    item: the blog.wordpress.wxr.WxrItem the post came from: its comments
+    (WxrComment objects, with WordPress ids, threading, approval), its
+    comment_status, its postmeta (item.meta) and the rest. Also called for a
+    post found already imported by an earlier run: skip what you already have
+    (the comments plugin matches comments by their WordPress id).
+    summary: count what you did, per kind, so every piece of the file is
+    accounted for: summary.add_created("comments"), add_existing("comments"),
+    add_skipped("comments", "why"). Runs inside the import's one transaction:
+    write through db.session, never commit; raising aborts the whole import.
+    Called by `flask --app app import wordpress` and the admin's Import page;
+    with --dry-run everything is rolled back at the end.
+    """
+
+
+@hookspec
+def import_finished(post_ids, summary) -> None:
+    """Bring the plugin's derived data up to date after an import.
+
+    post_ids: the ids of the posts and pages the file held (created or found).
+    Called once, after every post is written and before the commit; e.g. the
+    related posts plugin rebuilds its index here, rather than once per post.
+    """
+
+
+@hookspec
+def posts_exporting(items) -> None:
+    """Add the plugin's part to posts being exported to WordPress (WXR).
+
+    items: {post: WxrItem} for one batch of posts; fill in what WordPress
+    should receive, e.g. item.comments (WxrComment objects; parent_wp_id and
+    wp_id are your own ids, which the export keeps). Load the batch's data in
+    one query. Called by `flask --app app export wordpress` and the admin's
+    Export page.
+    """

@@ -3,14 +3,27 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blog.database import db
 
 ROLES = ("admin", "editor", "author")
-STATUSES = ("draft", "published")
+# "pending": waiting for an editor's review; "private": published for the site's own
+# users only; "scheduled": to go out at published_at. Only "published" is public.
+STATUSES = ("draft", "pending", "published", "private", "scheduled")
+STATUS_LABELS = {
+    "draft": "Draft",
+    "pending": "Pending review",
+    "published": "Published",
+    "private": "Private",
+    "scheduled": "Scheduled",
+}
+# A page is a post outside the flow of time (About, Contact): it has an address but is
+# absent from the home page, feeds, archives and related posts.
+POST_TYPES = ("post", "page")
 
 
 def utcnow() -> datetime:
@@ -103,6 +116,11 @@ class Post(db.Model):
     excerpt: Mapped[str] = mapped_column(Text, default="")  # the author's own, may be empty
     summary: Mapped[str] = mapped_column(Text, default="")  # excerpt, or the body's opening
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    type: Mapped[str] = mapped_column(String(20), default="post")
+    sticky: Mapped[bool] = mapped_column(default=False)  # shown first on the home page
+    featured_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachment.id", ondelete="SET NULL", use_alter=True), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column()
@@ -124,16 +142,83 @@ class Post(db.Model):
         Index("ix_post_status_published_at", "status", "published_at"),
         Index("ix_post_author_id_status", "author_id", "status", "published_at"),
         Index("ix_post_updated_at", "updated_at"),
+        # The home page: listed posts that are not sticky, newest first.
+        Index("ix_post_listing", "type", "status", "sticky", "published_at"),
     )
 
     @property
     def is_published(self) -> bool:
         return self.status == "published"
 
+    @hybrid_property
+    def is_listed(self) -> bool:
+        """Shown in lists, feeds and related posts: a published post, not a page."""
+        return self.status == "published" and self.type == "post"
+
+    @is_listed.inplace.expression
+    @classmethod
+    def _is_listed_expression(cls):
+        return and_(cls.status == "published", cls.type == "post")
+
     @property
     def date(self) -> datetime:
         """The date readers see: when it went out, or when it was written."""
         return self.published_at or self.created_at
+
+
+class Attachment(db.Model):
+    """A file a post refers to: an image, a sound, a document.
+
+    `url` is where it lives: a file under uploads/, or, for imported media, the
+    address it had on the old site (an importer never needs to download it).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    alt_text: Mapped[str] = mapped_column(String(500), default="")
+    mime_type: Mapped[str] = mapped_column(String(100), default="")
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type.startswith("image/")
+
+
+Post.featured_image = relationship(Attachment, foreign_keys=[Post.featured_image_id])
+
+
+class Redirect(db.Model):
+    """An old address of a post (from an earlier site, or an earlier slug): 301 to it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), unique=True)  # "/2024/01/05/a-post/"
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+
+
+class ImportedItem(db.Model):
+    """What a post or attachment was on the site it was imported from.
+
+    Re-importing the same export finds its posts here (by WordPress guid and id)
+    instead of creating them twice; `/?p=123` links are answered from wp_id.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))  # the old site's address
+    wp_id: Mapped[int] = mapped_column(index=True)
+    guid: Mapped[str] = mapped_column(String(500), default="", index=True)
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), index=True
+    )
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), index=True
+    )
+
+    __table_args__ = (Index("ux_imported_item_source_wp_id", "source", "wp_id", unique=True),)
 
 
 # Every table defined above; a plugin's tables are named "<plugin>_<thing>".

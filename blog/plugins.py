@@ -19,6 +19,8 @@ from blog.rendering import (  # noqa: F401 -- part of the plugin API
     render_reader_markdown,
 )
 from blog.throttle import throttle  # noqa: F401 -- plugins rate-limit their forms with it
+from blog.wordpress.content import to_markdown as wordpress_markdown  # noqa: F401 -- plugin API
+from blog.wordpress.wxr import WxrComment  # noqa: F401 -- import/export hooks carry these
 
 hookimpl = pluggy.HookimplMarker("pressroom")
 

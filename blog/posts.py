@@ -1,22 +1,22 @@
 """The public pages: home, a post, and the site feed."""
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.feeds import FEED_LENGTH, atom_response
-from blog.models import Post, Tag, User, post_tag
+from blog.models import ImportedItem, Post, Redirect, Tag, User, post_tag
 from blog.plugins import hooks
 
 bp = Blueprint("posts", __name__)
 
 
 def published_posts():
-    """Published posts, newest first, with what every list shows already loaded."""
+    """Published posts (not pages), newest first, with what every list shows loaded."""
     return (
         db.select(Post)
-        .where(Post.status == "published")
+        .where(Post.is_listed)
         .options(joinedload(Post.author), selectinload(Post.categories))
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
@@ -33,9 +33,44 @@ def paginate(query):
 
 @bp.route("/")
 def home():
-    page = paginate(published_posts())
-    hooks().posts_loaded(posts=page.items)
-    return render_template("posts/home.html", page=page)
+    wordpress_id = request.args.get("p") or request.args.get("page_id")
+    if wordpress_id:
+        return redirect_imported(wordpress_id)
+    # Sticky posts head the first page, as in WordPress, and leave the dated flow.
+    page = paginate(published_posts().where(Post.sticky.is_(False)))
+    sticky = []
+    if page.page == 1:
+        sticky = db.session.scalars(published_posts().where(Post.sticky.is_(True))).all()
+    hooks().posts_loaded(posts=sticky + page.items)
+    return render_template("posts/home.html", page=page, sticky=sticky)
+
+
+def redirect_imported(wordpress_id: str):
+    """/?p=123 and /?page_id=123, a WordPress post's plain address: 301 to its new one."""
+    post = db.session.scalar(
+        db.select(Post)
+        .join(ImportedItem, ImportedItem.post_id == Post.id)
+        .where(ImportedItem.wp_id == (int(wordpress_id) if wordpress_id.isdigit() else -1))
+        .order_by(ImportedItem.id.desc())
+        .limit(1)
+    )
+    if post is None:
+        abort(404)
+    return redirect(url_for("posts.detail", slug=post.slug), 301)
+
+
+def redirect_old_address(path: str):
+    """A 301 to the post that once lived at `path`, or None."""
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    slug = db.session.scalar(
+        db.select(Post.slug)
+        .join(Redirect, Redirect.post_id == Post.id)
+        .where(Redirect.path == path)
+    )
+    if slug is None:
+        return None
+    return redirect(url_for("posts.detail", slug=slug), 301)
 
 
 @bp.route("/<slug>/")
@@ -43,16 +78,33 @@ def detail(slug):
     post = db.session.scalar(
         db.select(Post)
         .where(Post.slug == slug)
-        .options(joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags))
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.featured_image),
+            selectinload(Post.categories),
+            selectinload(Post.tags),
+        )
     )
     if post is None:
-        abort(404)
+        abort(404)  # the 404 handler first looks for an old address (redirect_old_address)
     if not post.is_published and not (
         current_user.is_authenticated and current_user.can_edit(post)
     ):
         abort(404)  # a draft does not exist for visitors
     hooks().posts_loaded(posts=[post])
     return render_template("posts/detail.html", post=post)
+
+
+@bp.app_template_global()
+def status_notice(post: Post) -> str:
+    """What an editor is told above a post visitors cannot see."""
+    kind = "page" if post.type == "page" else "post"
+    return {
+        "draft": f"This {kind} is a draft",
+        "pending": f"This {kind} is waiting for an editor's review",
+        "private": f"This {kind} is private",
+        "scheduled": f"This {kind} is scheduled for {post.date:%B %-d, %Y, %H:%M} UTC",
+    }.get(post.status, f"This {kind} is not published") + ": only people who can edit it see it."
 
 
 @bp.route("/feed/")

@@ -6,6 +6,7 @@ import re
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 # Raw HTML is let through the parser on purpose (authors and imported posts use
@@ -15,6 +16,7 @@ _markdown = (
     MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
     .enable(["table", "strikethrough"])
     .use(footnote_plugin)
+    .use(deflist_plugin)  # Pandoc-style "Term\n:   definition", what <dl> imports become
 )
 
 # What readers may use (comments): emphasis, links, code and quotes. No raw HTML, no

@@ -233,3 +233,101 @@ def test_hook_sitemap_urls(fake_plugins, make_app):
     xml = client.get("/sitemap.xml").text
 
     assert "<loc>http://blog.test/gallery/</loc><lastmod>2026-01-02T03:04:05Z</lastmod>" in xml
+
+
+WXR_WITH_ONE_POST = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/"
+     xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel>
+  <title>Old blog</title><link>http://old.test</link>
+  <wp:wxr_version>1.2</wp:wxr_version><wp:base_blog_url>http://old.test</wp:base_blog_url>
+  <item>
+    <title>Imported</title><link>http://old.test/imported/</link>
+    <dc:creator>ada</dc:creator><content:encoded>Hello</content:encoded>
+    <wp:post_id>7</wp:post_id><wp:post_date_gmt>2024-01-05 09:30:00</wp:post_date_gmt>
+    <wp:post_name>imported</wp:post_name><wp:status>publish</wp:status>
+    <wp:post_type>post</wp:post_type>
+    <wp:postmeta><wp:meta_key>mood</wp:meta_key><wp:meta_value>sunny</wp:meta_value></wp:postmeta>
+  </item>
+</channel>
+</rss>
+"""
+
+
+def import_text(app, tmp_path, text=WXR_WITH_ONE_POST, **options):
+    from blog.wordpress.importer import import_wordpress
+
+    path = tmp_path / "export.xml"
+    path.write_text(text)
+    with app.app_context():
+        return import_wordpress(str(path), **options)
+
+
+def test_hook_post_imported(fake_plugins, make_app, tmp_path):
+    seen = []
+
+    def post_imported(post, item, summary):
+        seen.append((post.title, post.id is not None, item.meta_value("mood")))
+        summary.add_created("moods")
+
+    fake_plugins(spy={"post_imported": post_imported})
+    app = make_app(["spy"])
+
+    summary = import_text(app, tmp_path)
+    import_text(app, tmp_path)  # found already imported: asked again, to skip what it has
+
+    assert seen == [("Imported", True, "sunny")] * 2
+    assert summary.created["moods"] == 1
+
+
+def test_hook_import_finished(fake_plugins, make_app, tmp_path):
+    seen = []
+
+    def import_finished(post_ids, summary):
+        seen.append([db.session.get(Post, post_id).title for post_id in post_ids])
+
+    fake_plugins(spy={"import_finished": import_finished})
+    app = make_app(["spy"])
+
+    import_text(app, tmp_path)
+
+    assert seen == [["Imported"]]
+
+
+def test_a_failing_import_hook_imports_nothing(fake_plugins, make_app, tmp_path):
+    def import_finished(post_ids, summary):
+        raise RuntimeError("index is full")
+
+    fake_plugins(grumpy={"import_finished": import_finished})
+    app = make_app(["grumpy"])
+
+    with pytest.raises(RuntimeError):
+        import_text(app, tmp_path)
+
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Post.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+
+
+def test_hook_posts_exporting(fake_plugins, make_app):
+    import io
+
+    from blog.wordpress.exporter import export_wordpress
+    from blog.wordpress.wxr import WxrComment
+
+    def posts_exporting(items):
+        for post, item in items.items():
+            item.comments.append(WxrComment(wp_id=1, content=f"On {post.title}", author="Bo"))
+
+    fake_plugins(spy={"posts_exporting": posts_exporting})
+    app = make_app(["spy"])
+    out = io.BytesIO()
+
+    with app.app_context():
+        user = User(username="alice", email="a@example.com")
+        save_post(PostData(title="Exported", status="published"), author=user)
+        counts = export_wordpress(out)
+
+    assert counts["comments"] == 1
+    assert "<wp:comment_content><![CDATA[On Exported]]></wp:comment_content>" in out.getvalue().decode()

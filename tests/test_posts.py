@@ -75,7 +75,7 @@ def test_a_draft_shows_to_those_who_may_edit_it(client, auth, add_post, add_user
     add_user("eve", role="author")
 
     auth.login("alice")
-    assert "This is a draft" in client.get("/secret-plans/").text
+    assert "This post is a draft" in client.get("/secret-plans/").text
     auth.logout()
     auth.login("eve")
     assert client.get("/secret-plans/").status_code == 404

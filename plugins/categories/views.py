@@ -18,7 +18,7 @@ def published_in(category: Category):
     return (
         db.select(Post)
         .join(post_category, post_category.c.post_id == Post.id)
-        .where(post_category.c.category_id == category.id, Post.status == "published")
+        .where(post_category.c.category_id == category.id, Post.is_listed)
         .options(joinedload(Post.author), selectinload(Post.categories))
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
@@ -68,7 +68,7 @@ def navigation_categories(limit: int) -> list[Category]:
     has_published_post = (
         db.select(post_category.c.post_id)
         .join(Post, Post.id == post_category.c.post_id)
-        .where(post_category.c.category_id == Category.id, Post.status == "published")
+        .where(post_category.c.category_id == Category.id, Post.is_listed)
         .exists()
     )
     return db.session.scalars(
@@ -82,7 +82,7 @@ def sitemap_urls() -> list[tuple[str, object]]:
         db.select(Category.slug, func.max(Post.updated_at))
         .join(post_category, post_category.c.category_id == Category.id)
         .join(Post, Post.id == post_category.c.post_id)
-        .where(Post.status == "published")
+        .where(Post.is_listed)
         .group_by(Category.slug)
         .order_by(Category.slug)
     )

@@ -25,7 +25,7 @@ from flask import g, url_for
 from flask_login import current_user
 
 from blog.plugins import ConfigError, hookimpl, render_fragment
-from plugins.comments import moderation, notify, views
+from plugins.comments import moderation, notify, views, wordpress
 from plugins.comments.settings import MODERATION, settings
 
 bp = views.bp
@@ -63,6 +63,16 @@ def page_fragment(slot, context):
 @hookimpl
 def comment_posted(comment, post):
     notify.email_owner(comment, post, settings())
+
+
+@hookimpl
+def post_imported(post, item, summary):
+    wordpress.import_comments(post, item, summary)
+
+
+@hookimpl
+def posts_exporting(items):
+    wordpress.export_comments(items)
 
 
 @hookimpl

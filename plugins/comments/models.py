@@ -31,6 +31,7 @@ class Comment(db.Model):
     body_html: Mapped[str] = mapped_column(Text)  # rendered and sanitised
     status: Mapped[str] = mapped_column(String(10), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    wp_id: Mapped[int | None] = mapped_column()  # its id on the WordPress site it came from
 
     post: Mapped[Post] = relationship()
     parent: Mapped["Comment | None"] = relationship(remote_side=[id])
@@ -42,6 +43,8 @@ class Comment(db.Model):
         Index("ix_comments_comment_status_created_at", "status", "created_at"),
         # "Has this email an approved comment?" for moderation = "new_authors".
         Index("ix_comments_comment_author_email_status", "author_email", "status"),
+        # A re-import finds the comments it brought over before.
+        Index("ux_comments_comment_post_id_wp_id", "post_id", "wp_id", unique=True),
     )
 
     @property

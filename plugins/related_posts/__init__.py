@@ -43,7 +43,7 @@ def register_blueprints():
 def page_fragment(slot, context):
     if slot == "post_footer":
         post = context["post"]
-        if not post.is_published or db.session.get(HiddenBox, post.id):
+        if not post.is_listed or db.session.get(HiddenBox, post.id):
             return None
         config = settings()
         related = picks_for(post, config["count"], config["min_score"], config["category_fallback"])
@@ -72,6 +72,13 @@ def post_saved(post, form):
 @hookimpl
 def post_deleted(post):
     index.remove_post(post.id)
+
+
+@hookimpl
+def import_finished(post_ids, summary):
+    # One rebuild learns the imported posts' themes and fills every box at once.
+    if post_ids:
+        index.rebuild()
 
 
 @click.command("rebuild")

@@ -177,7 +177,7 @@ def next_sequence() -> int:
 
 def update_post(post: Post) -> None:
     """Index a saved post, or take it out of every list if it is no longer published."""
-    if not post.is_published:
+    if not post.is_listed:
         remove_post(post.id)
         return
     model = current_model()
@@ -289,7 +289,7 @@ def published_posts() -> Iterator[tuple[int, str, str, set[int], set[int]]]:
     while True:
         posts = db.session.execute(
             db.select(Post.id, Post.title, Post.body_html)
-            .where(Post.status == "published", Post.id > last)
+            .where(Post.is_listed, Post.id > last)
             .order_by(Post.id)
             .limit(BATCH)
         ).all()

@@ -15,7 +15,7 @@ def picks_for(post: Post, count: int, min_score: float, category_fallback: bool)
         .where(
             RelatedPick.post_id == post.id,
             RelatedPick.score >= min_score,
-            Post.status == "published",
+            Post.is_listed,
         )
         .options(joinedload(Post.author))
         .order_by(RelatedPick.score.desc(), RelatedPick.related_id.desc())
@@ -34,7 +34,7 @@ def picks_for(post: Post, count: int, min_score: float, category_fallback: bool)
             .join(post_category, post_category.c.post_id == Post.id)
             .where(
                 post_category.c.category_id.in_([c.id for c in post.categories]),
-                Post.status == "published",
+                Post.is_listed,
                 Post.id != post.id,
             )
             .options(joinedload(Post.author))
