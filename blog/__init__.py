@@ -8,6 +8,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from blog import admin, auth, cli, config, database, posts, throttle
 from blog.forms import csrf
 from blog.plugins import collect, load_plugins
+from blog.wordpress import views as wordpress_views
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,7 @@ def create_app(test_config=None):
     throttle.init_app(app)
     auth.init_app(app)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(wordpress_views.bp)
     app.register_blueprint(posts.bp)
 
     pm = load_plugins(app)

@@ -18,12 +18,13 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog import config
 from blog.database import db
-from blog.forms import LoginForm, SetupForm
+from blog.forms import LoginForm, NewPasswordForm, SetupForm
 from blog.models import User
 from blog.throttle import throttle
 
@@ -169,3 +170,43 @@ def setup():
         flash("Welcome! Your blog is ready. Write your first post.", "success")
         return redirect(url_for("admin.new_post"))
     return render_template("auth/setup.html", form=form), 200 if not form.errors else 422
+
+
+PASSWORD_LINK_DAYS = 3
+
+
+def _password_links() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="pressroom-password")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the token: once the password changes, every earlier link stops working.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def password_link(user: User) -> str:
+    """An absolute link letting `user` choose a password; valid for a few days, once."""
+    token = _password_links().dumps({"id": user.id, "f": _password_fingerprint(user)})
+    return f"{current_app.config['SITE']['url']}/password/{token}"  # also made by the CLI
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def choose_password(token):
+    """Where a password link leads: an imported author, or one who forgot, picks one."""
+    try:
+        data = _password_links().loads(token, max_age=PASSWORD_LINK_DAYS * 24 * 3600)
+        user = db.session.get(User, int(data["id"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        user = None
+    if user is None or not hmac.compare_digest(str(data.get("f")), _password_fingerprint(user)):
+        return render_template("auth/password_link_expired.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        db.session.commit()
+        login_user(user)
+        flash("Your password is set.", "success")
+        return redirect(url_for("admin.index"))
+    return render_template("auth/choose_password.html", form=form, user=user), (
+        422 if form.errors else 200
+    )

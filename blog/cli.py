@@ -49,6 +49,19 @@ def upgrade():
     click.echo("Database is up to date.")
 
 
+@user_cli.command("password-link")
+@click.argument("name")
+@database_errors
+def make_password_link(name):
+    """Print a link with which NAME chooses a password (imported authors have none)."""
+    from blog.auth import password_link
+
+    user = db.session.scalar(db.select(User).where(User.username == name.strip().lower()))
+    if user is None:
+        fail(f"no account named {name!r}")
+    click.echo(password_link(user))
+
+
 @user_cli.command("create")
 @click.argument("name")
 @click.option("--email", required=True)

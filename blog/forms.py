@@ -52,6 +52,15 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), PASSWORD_RULE])
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+    submit = SubmitField("Set password")
+
+
 class SetupForm(FlaskForm):
     site_title = StringField("Site title", validators=[DataRequired(), Length(max=200)])
     username = StringField(

@@ -330,4 +330,7 @@ def test_hook_posts_exporting(fake_plugins, make_app):
         counts = export_wordpress(out)
 
     assert counts["comments"] == 1
-    assert "<wp:comment_content><![CDATA[On Exported]]></wp:comment_content>" in out.getvalue().decode()
+    assert (
+        "<wp:comment_content><![CDATA[On Exported]]></wp:comment_content>"
+        in out.getvalue().decode()
+    )

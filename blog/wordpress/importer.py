@@ -10,7 +10,7 @@ which skip the ones they already have.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -113,11 +113,36 @@ def scan(source) -> _Scan:
 
 
 def import_wordpress(
-    source: str | BinaryIO, dry_run: bool = False, progress: Progress | None = None
+    source: str | BinaryIO,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    found: "_Scan | None" = None,
 ) -> Summary:
-    """Import a WXR file (a path or an open binary file) in one transaction."""
+    """Import a WXR file (a path or an open binary file) in one transaction.
+
+    progress(done, total, comments) is called after each post or page.
+    """
+    steps = import_steps(source, dry_run, found)
+    while True:
+        try:
+            done, total, comments = next(steps)
+        except StopIteration as finished:
+            return finished.value
+        if progress:
+            progress(done, total, comments)
+
+
+def import_steps(
+    source: str | BinaryIO, dry_run: bool = False, found: "_Scan | None" = None
+) -> Generator[tuple[int, int, int], None, Summary]:
+    """The import, yielding (posts done, posts in all, comments done) as it goes.
+
+    Returns the Summary. `found`: the file's scan(), when the caller made it to check
+    the file first. Abandoning the generator (a closed browser tab) rolls back.
+    """
     summary = Summary(dry_run=dry_run)
-    found = scan(source)
+    if found is None:
+        found = scan(source)
     try:
         run = _Import(found, summary)
         run.authors()
@@ -134,8 +159,7 @@ def import_wordpress(
                 comments += len(part.comments)
                 if post_id is not None:
                     post_ids.append(post_id)
-                if progress:
-                    progress(done, found.items, comments)
+                yield done, found.items, comments
                 if done % BATCH == 0:
                     run.flush()
         run.finish()

@@ -175,10 +175,16 @@ class WxrReader:
         self.name = _Names()
 
     def read(self) -> Iterator[WxrSite | WxrAuthor | WxrTerm | WxrItem]:
-        if hasattr(self.source, "seek"):
+        if hasattr(self.source, "read"):
             self.source.seek(0)
+            yield from self._read(self.source)
+        else:
+            with open(self.source, "rb") as file:  # closed even when reading stops early
+                yield from self._read(file)
+
+    def _read(self, file: BinaryIO) -> Iterator[WxrSite | WxrAuthor | WxrTerm | WxrItem]:
         events = etree.iterparse(
-            self.source,
+            file,
             events=("start", "end"),
             resolve_entities=False,
             load_dtd=False,

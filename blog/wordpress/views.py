@@ -1,0 +1,97 @@
+"""The admin's Import/Export page: the same import and export as the command line."""
+
+import tempfile
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SubmitField
+
+from blog.auth import role_required
+from blog.wordpress.exporter import export_wordpress
+from blog.wordpress.importer import import_steps, scan
+from blog.wordpress.wxr import WxrError
+
+bp = Blueprint("wordpress", __name__, url_prefix="/admin")
+
+UPLOAD_LIMIT = 256 * 1024 * 1024  # exports of large sites run to tens of megabytes
+PROGRESS_EVERY = 50  # posts between progress lines
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "WordPress export file",
+        validators=[FileRequired("Choose the .xml file WordPress's Tools → Export made.")],
+        description="In WordPress: Tools → Export → All content → Download Export File.",
+    )
+    dry_run = BooleanField("Dry run: report what would be imported, change nothing")
+    submit = SubmitField("Import")
+
+
+@bp.route("/import-export", methods=["GET"])
+@role_required("admin")
+def page():
+    return render_template("admin/import_export.html", form=ImportForm())
+
+
+@bp.route("/import-export", methods=["POST"])
+@role_required("admin")
+def import_upload():
+    request.max_content_length = UPLOAD_LIMIT
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("admin/import_export.html", form=form), 422
+    upload = form.file.data.stream
+    try:
+        found = scan(upload)  # the whole file is checked before anything is written
+    except WxrError as error:
+        form.file.errors.append(f"{error}. Nothing was imported.")
+        return render_template("admin/import_export.html", form=form), 422
+    dry_run = form.dry_run.data
+    page = render_template("admin/import_export.html", form=form, importing=True, found=found)
+    head, tail = page.split("<!-- import log -->", 1)
+
+    def run():
+        yield head
+        yield '<div class="import-log" role="status">'
+        steps = import_steps(upload, dry_run=dry_run, found=found)
+        try:
+            while True:
+                try:
+                    done, total, comments = next(steps)
+                except StopIteration as finished:
+                    summary = finished.value
+                    break
+                if done % PROGRESS_EVERY == 0 or done == total:
+                    yield f"<p>{done:,} of {total:,} posts and pages, {comments:,} comments…</p>"
+        except WxrError as error:
+            yield "</div>"
+            yield render_template("admin/_import_failed.html", error=str(error))
+        else:
+            yield "</div>"
+            yield render_template("admin/_import_summary.html", summary=summary)
+        yield tail
+
+    return Response(stream_with_context(run()), mimetype="text/html")
+
+
+@bp.route("/export/wordpress.xml")
+@role_required("admin")
+def export_file():
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 -- send_file closes it
+    export_wordpress(out)
+    out.seek(0)
+    return send_file(
+        out,
+        mimetype="application/rss+xml",
+        as_attachment=True,
+        download_name=f"pressroom-{date.today():%Y-%m-%d}.xml",
+    )
