@@ -64,8 +64,8 @@ def test_gallery_shortcode_shows_the_attachments_it_names():
         "[embed]https://www.youtube.com/watch?v=abc[/embed]",
         '<iframe src="https://www.youtube.com/watch?v=abc"></iframe>',
         "https://www.youtube.com/watch?v=abc",
-        '<!-- wp:embed {"url":"https://www.youtube.com/watch?v=abc"} --><figure class="wp-block-embed">'
-        '<div class="wp-block-embed__wrapper">\nhttps://www.youtube.com/watch?v=abc\n</div></figure>'
+        '<!-- wp:embed {"url":"https://www.youtube.com/watch?v=abc"} -->'
+        '<figure class="wp-block-embed"><div class="wp-block-embed__wrapper">\nhttps://www.youtube.com/watch?v=abc\n</div></figure>'
         "<!-- /wp:embed -->",
     ],
 )

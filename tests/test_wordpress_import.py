@@ -172,7 +172,7 @@ def test_theme_unit_test_data_every_piece_accounted_for(make_app):
     add_owner(app)
     client = app.test_client()
     client.post("/login", data={"username": "owner", "password": "password123"})
-    for slug, status, kind in posts:
+    for slug, _, _ in posts:
         response = client.get(f"/{slug}/")
         assert response.status_code == 200, slug
         check = BodyCheck()

@@ -1,5 +1,6 @@
 """The admin's Import/Export page: the same import and export as the command line."""
 
+import shutil
 import tempfile
 from datetime import date
 
@@ -49,10 +50,14 @@ def import_upload():
     form = ImportForm()
     if not form.validate_on_submit():
         return render_template("admin/import_export.html", form=form), 422
-    upload = form.file.data.stream
+    # Our own copy: the upload's file is closed with the request, and the page goes
+    # on streaming after that.
+    upload = tempfile.TemporaryFile()  # noqa: SIM115 -- closed when the import ends
+    shutil.copyfileobj(form.file.data.stream, upload)
     try:
         found = scan(upload)  # the whole file is checked before anything is written
     except WxrError as error:
+        upload.close()
         form.file.errors.append(f"{error}. Nothing was imported.")
         return render_template("admin/import_export.html", form=form), 422
     dry_run = form.dry_run.data
@@ -60,6 +65,10 @@ def import_upload():
     head, tail = page.split("<!-- import log -->", 1)
 
     def run():
+        with upload:
+            yield from steps_as_html()
+
+    def steps_as_html():
         yield head
         yield '<div class="import-log" role="status">'
         steps = import_steps(upload, dry_run=dry_run, found=found)

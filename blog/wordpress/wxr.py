@@ -230,7 +230,7 @@ class WxrReader:
                         del parent[0]
         except etree.XMLSyntaxError as error:
             line = error.lineno or (error.position[0] if error.position else "?")
-            message = str(error.msg or error).split(", line ")[0]
+            message = str(error.msg or error).splitlines()[0].split(", line ")[0][:160]
             raise WxrError(f"line {line}: not well-formed XML: {message}") from None
         if not site_sent:
             self._check_site(site, None)
