@@ -132,6 +132,8 @@ def apply(post: Post, data: PostData) -> None:
         raise PostError("title", "Give the post a title.")
     if data.status not in STATUSES:
         raise PostError("status", f"Unknown status {data.status!r}.")
+    if data.status == "scheduled" and (post.published_at is None or post.published_at <= utcnow()):
+        raise PostError("status", "Only a post with a future date can be scheduled.")
 
     if data.slug.strip():
         slug = make_slug(data.slug)
@@ -154,8 +156,8 @@ def apply(post: Post, data: PostData) -> None:
     post.summary = post.excerpt or summarise(post.body_html)
     post.categories = list(data.categories)
     post.tags = list(data.tags)
-    if data.status == "published" and post.published_at is None:
-        post.published_at = utcnow()
+    if data.status == "published" and (post.published_at is None or post.published_at > utcnow()):
+        post.published_at = utcnow()  # "Publish" on a scheduled post means now
     post.status = data.status
     post.updated_at = utcnow()
 

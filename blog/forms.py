@@ -28,7 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blog.models import ROLES
+from blog.models import ROLES, STATUS_LABELS
 
 # Every POST, the core's and the plugins', must carry the session's token.
 csrf = CSRFProtect()
@@ -108,9 +108,7 @@ class PostForm(FlaskForm):
     tags = StringField(
         "Tags", validators=[Length(max=1000)], description="Separate tags with commas."
     )
-    status = SelectField(
-        "Status", choices=choices([("draft", "Draft"), ("published", "Published")]), default="draft"
-    )
+    status = SelectField("Status", choices=choices(list(STATUS_LABELS.items())), default="draft")
     preview = SubmitField("Preview")
     save_draft = SubmitField("Save draft")
     publish = SubmitField("Publish")

@@ -134,7 +134,7 @@ def test_editor_posts_without_csrf_token_are_refused(app, writer):
         ({"title": "Fine", "slug": "!!!"}, "slug", "Use letters or digits in the slug."),
         ({"title": "Fine", "categories": ["999"]}, "categories", "Unknown category"),
         ({"title": "Fine", "categories": ["nope"]}, "categories", "Invalid choice"),
-        ({"title": "Fine", "status": "scheduled"}, "status", "Not a valid choice"),
+        ({"title": "Fine", "status": "someday"}, "status", "Not a valid choice"),
     ],
 )
 def test_every_invalid_field_is_explained_and_nothing_is_saved(

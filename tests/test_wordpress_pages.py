@@ -169,3 +169,33 @@ def test_admins_make_password_links_on_the_user_page(app, client, add_user, auth
     assert 'value="http://blog.test/password/' in page
     with app.app_context():
         assert db.session.get(User, bob).username == "bob"
+
+
+@pytest.mark.plugins("comments")
+def test_imported_pages_and_private_posts_keep_their_kind_when_edited(app, client, runner, auth):
+    runner.invoke(
+        args=["import", "wordpress", str(shared_file("fixtures", "wordpress-export.xml"))]
+    )
+    with app.app_context():
+        owner = User(username="owner", email="owner@example.com", role="admin")
+        owner.set_password("a long secret")
+        db.session.add(owner)
+        page = db.session.scalar(db.select(Post).where(Post.type == "page"))
+        page.status = "private"
+        db.session.commit()
+        page_id, slug = page.id, page.slug
+    auth.login("owner", "a long secret")
+
+    form = client.get(f"/admin/posts/{page_id}/edit").text
+    saved = client.post(
+        f"/admin/posts/{page_id}/edit",
+        data={"title": "Edited page", "body": "New words", "status": "private", "save": "Save"},
+    )
+
+    assert '<option selected value="private">Private</option>' in form
+    assert saved.status_code == 302
+    with app.app_context():
+        edited = db.session.get(Post, page_id)
+        assert (edited.type, edited.status, edited.title) == ("page", "private", "Edited page")
+    auth.logout()
+    assert client.get(f"/{slug}/").status_code == 404  # private: not for visitors
