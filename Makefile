@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/post_page.py
 	$(BIN)/python bench/related_quality.py
 	$(BIN)/python bench/related_speed.py
+	$(BIN)/python bench/wordpress_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage .ruff_cache
