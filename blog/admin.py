@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from blog.auth import password_link, role_required
+from blog.auth import PASSWORD_LINK_DAYS, password_link, role_required
 from blog.config import save_site_settings
 from blog.database import db
 from blog.editing import (
@@ -294,7 +294,9 @@ def make_password_link(user_id):
     """A link to hand to the user (imported authors have no password until they use one)."""
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
-    return render_template("admin/user.html", form=form, user=user, link=password_link(user))
+    return render_template(
+        "admin/user.html", form=form, user=user, link=password_link(user), days=PASSWORD_LINK_DAYS
+    )
 
 
 def user_page(form: UserForm, user: User | None):

@@ -199,7 +199,7 @@ def choose_password(token):
     except (BadSignature, KeyError, TypeError, ValueError):
         user = None
     if user is None or not hmac.compare_digest(str(data.get("f")), _password_fingerprint(user)):
-        return render_template("auth/password_link_expired.html"), 404
+        return render_template("auth/password_link_expired.html", days=PASSWORD_LINK_DAYS), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         user.set_password(form.password.data)

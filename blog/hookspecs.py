@@ -68,7 +68,8 @@ def post_saved(post, form) -> None:
     form: the fields the editor sent (a MultiDict, with any inputs the plugin
     added through the "editor_sidebar" slot), or {} when the CLI or an
     importer saved the post: then leave the plugin's per-post choices as they are.
-    Called by the editor (blog/admin.py) and the CLI's `post create`.
+    Called by the editor (blog/admin.py) and the CLI's `post create`. The
+    WordPress import does not call it: see post_imported and import_finished.
     """
 
 

@@ -21,9 +21,6 @@ STATUS_LABELS = {
     "private": "Private",
     "scheduled": "Scheduled",
 }
-# A page is a post outside the flow of time (About, Contact): it has an address but is
-# absent from the home page, feeds, archives and related posts.
-POST_TYPES = ("post", "page")
 
 
 def utcnow() -> datetime:
@@ -116,6 +113,8 @@ class Post(db.Model):
     excerpt: Mapped[str] = mapped_column(Text, default="")  # the author's own, may be empty
     summary: Mapped[str] = mapped_column(Text, default="")  # excerpt, or the body's opening
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # "post", or "page": outside the flow of time (About, Contact), with an address but
+    # absent from the home page, feeds, archives and related posts (see is_listed).
     type: Mapped[str] = mapped_column(String(20), default="post")
     sticky: Mapped[bool] = mapped_column(default=False)  # shown first on the home page
     featured_image_id: Mapped[int | None] = mapped_column(

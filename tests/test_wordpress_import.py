@@ -350,3 +350,17 @@ def test_wp_old_slug_addresses_redirect(make_app, tmp_path):
     assert client.get("/2020/05/renamed/").headers["Location"] == "/renamed/"
     assert client.get("/2020/05/first-name/").headers["Location"] == "/renamed/"
     assert client.get("/renamed/").status_code == 200
+
+
+def test_related_posts_are_rebuilt_only_when_an_import_brings_posts(make_app, monkeypatch):
+    from plugins.related_posts import index
+
+    app = make_app(ALL_PLUGINS)
+    rebuilds = []
+    real_rebuild = index.rebuild
+    monkeypatch.setattr(index, "rebuild", lambda: rebuilds.append(1) or real_rebuild())
+
+    run_import(app, fixture("wordpress-seed.xml"))
+    run_import(app, fixture("wordpress-seed.xml"))  # nothing new: the index stays
+
+    assert rebuilds == [1]

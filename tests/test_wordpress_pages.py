@@ -3,6 +3,8 @@
 import io
 
 import pytest
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from blog.database import db
 from blog.models import Post, User
@@ -199,3 +201,22 @@ def test_imported_pages_and_private_posts_keep_their_kind_when_edited(app, clien
         assert (edited.type, edited.status, edited.title) == ("page", "private", "Edited page")
     auth.logout()
     assert client.get(f"/{slug}/").status_code == 404  # private: not for visitors
+
+
+def test_an_upload_larger_than_the_site_wide_limit_reaches_the_importer(
+    app, client, add_user, auth
+):
+    add_user("alice", role="admin")
+    auth.login("alice")
+    big = FileStorage(io.BytesIO(b"\n" * (app.config["MAX_CONTENT_LENGTH"] + 1024)), "big.xml")
+    # Encoded here, in memory: the test client's own encoder leaves a temporary file open.
+    boundary, body = encode_multipart(MultiDict({"file": big}))
+
+    response = client.post(
+        "/admin/import-export",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+    assert response.status_code == 422  # read and refused as XML, not 413 Too Large
+    assert "not well-formed XML" in response.text or "Document is empty" in response.text

@@ -77,7 +77,8 @@ _code = _shortcode("(?:code|sourcecode)")
 
 
 def _escaped(match: re.Match) -> bool:
-    return bool(match.group(1) and match.group(match.lastindex))
+    """[[name]]: WordPress shows the shortcode itself, less one pair of brackets."""
+    return bool(match.group(1) and match.group(4))
 
 
 def expand_shortcodes(content: str, gallery: GalleryLookup) -> str:
@@ -124,9 +125,8 @@ def expand_shortcodes(content: str, gallery: GalleryLookup) -> str:
     def code(match):
         if _escaped(match):
             return match.group(0)[1:-1]
-        language = shortcode_attributes(match.group(2)).get("lang") or shortcode_attributes(
-            match.group(2)
-        ).get("language", "")
+        attributes = shortcode_attributes(match.group(2))
+        language = attributes.get("lang") or attributes.get("language", "")
         css = f' class="language-{html.escape(language)}"' if language else ""
         # The code inside was written as text, not HTML: keep every character.
         return f"\n\n<pre><code{css}>{html.escape(match.group(3) or '')}</code></pre>\n\n"

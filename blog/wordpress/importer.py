@@ -10,7 +10,7 @@ which skip the ones they already have.
 """
 
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -122,25 +122,22 @@ def import_wordpress(
 
     progress(done, total, comments) is called after each post or page.
     """
-    steps = import_steps(source, dry_run, found)
-    while True:
-        try:
-            done, total, comments = next(steps)
-        except StopIteration as finished:
-            return finished.value
+    summary = Summary(dry_run=dry_run)
+    for done, total, comments in import_steps(source, summary, found):
         if progress:
             progress(done, total, comments)
+    return summary
 
 
 def import_steps(
-    source: str | BinaryIO, dry_run: bool = False, found: "_Scan | None" = None
-) -> Generator[tuple[int, int, int], None, Summary]:
+    source: str | BinaryIO, summary: Summary, found: "_Scan | None" = None
+) -> Iterator[tuple[int, int, int]]:
     """The import, yielding (posts done, posts in all, comments done) as it goes.
 
-    Returns the Summary. `found`: the file's scan(), when the caller made it to check
-    the file first. Abandoning the generator (a closed browser tab) rolls back.
+    What it does is counted in `summary` (summary.dry_run: roll back at the end).
+    `found`: the file's scan(), when the caller made it to check the file first.
+    Abandoning the generator (a closed browser tab) rolls back.
     """
-    summary = Summary(dry_run=dry_run)
     if found is None:
         found = scan(source)
     try:
@@ -164,14 +161,13 @@ def import_steps(
                     run.flush()
         run.finish()
         hooks().import_finished(post_ids=post_ids, summary=summary)
-        if dry_run:
+        if summary.dry_run:
             db.session.rollback()
         else:
             db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return summary
 
 
 class _Import:

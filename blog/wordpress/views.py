@@ -18,7 +18,7 @@ from wtforms import BooleanField, SubmitField
 
 from blog.auth import role_required
 from blog.wordpress.exporter import export_wordpress
-from blog.wordpress.importer import import_steps, scan
+from blog.wordpress.importer import Summary, import_steps, scan
 from blog.wordpress.wxr import WxrError
 
 bp = Blueprint("wordpress", __name__, url_prefix="/admin")
@@ -53,13 +53,17 @@ def import_upload():
     # Our own copy: the upload's file is closed with the request, and the page goes
     # on streaming after that.
     upload = tempfile.TemporaryFile()  # noqa: SIM115 -- closed when the import ends
-    shutil.copyfileobj(form.file.data.stream, upload)
     try:
+        with form.file.data.stream as received:  # a big upload's own temporary file
+            shutil.copyfileobj(received, upload)
         found = scan(upload)  # the whole file is checked before anything is written
     except WxrError as error:
         upload.close()
         form.file.errors.append(f"{error}. Nothing was imported.")
         return render_template("admin/import_export.html", form=form), 422
+    except BaseException:
+        upload.close()
+        raise
     dry_run = form.dry_run.data
     page = render_template("admin/import_export.html", form=form, importing=True, found=found)
     head, tail = page.split("<!-- import log -->", 1)
@@ -71,14 +75,9 @@ def import_upload():
     def steps_as_html():
         yield head
         yield '<div class="import-log" role="status">'
-        steps = import_steps(upload, dry_run=dry_run, found=found)
+        summary = Summary(dry_run=dry_run)
         try:
-            while True:
-                try:
-                    done, total, comments = next(steps)
-                except StopIteration as finished:
-                    summary = finished.value
-                    break
+            for done, total, comments in import_steps(upload, summary, found):
                 if done % PROGRESS_EVERY == 0 or done == total:
                     yield f"<p>{done:,} of {total:,} posts and pages, {comments:,} comments…</p>"
         except WxrError as error:

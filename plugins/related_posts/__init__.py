@@ -76,8 +76,9 @@ def post_deleted(post):
 
 @hookimpl
 def import_finished(post_ids, summary):
-    # One rebuild learns the imported posts' themes and fills every box at once.
-    if post_ids:
+    # One rebuild learns the new posts' themes and fills every box at once; a re-import
+    # that brought nothing new leaves the index alone.
+    if summary.created["posts"]:
         index.rebuild()
 
 
