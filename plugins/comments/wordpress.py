@@ -43,14 +43,13 @@ def import_comments(post, item, summary) -> None:
             wp_id=wxr.wp_id,
             author_name=(wxr.author or "Anonymous")[:100],
             author_email=wxr.email[:254],
-            author_url=wxr.url if wxr.url.startswith(("http://", "https://")) else "",
+            author_url=wxr.url[:300] if wxr.url.startswith(("http://", "https://")) else "",
             author_ip=wxr.ip[:45],
             body=body,
             body_html=str(render_reader_markdown(body)),
             status=status,
             created_at=wxr.date or utcnow(),
         )
-        comment.author_url = comment.author_url[:300]
         db.session.add(comment)
         created.append((comment, wxr.parent_wp_id))
         summary.add_created("comments")
