@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from blog import admin, auth, cli, config, database, posts, throttle
+from blog import admin, auth, cli, config, database, media, posts, scheduling, throttle
 from blog.forms import csrf
 from blog.plugins import collect, load_plugins
 from blog.wordpress import views as wordpress_views
@@ -33,6 +33,8 @@ def create_app(test_config=None):
     csrf.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)
+    scheduling.init_app(app)  # scheduled posts go out by themselves
+    media.init_app(app)
     app.register_blueprint(admin.bp)
     app.register_blueprint(wordpress_views.bp)
     app.register_blueprint(posts.bp)
@@ -96,5 +98,5 @@ def register_error_pages(app: Flask) -> None:
                 return moved
         return render_template("errors/error.html", error=error, code=code), code
 
-    for code in (400, 403, 404, 405, 413, 422, 429, 500):
+    for code in (400, 403, 404, 405, 410, 413, 422, 429, 500):
         app.register_error_handler(code, error_page)

@@ -4,13 +4,17 @@ The editor, the CLI and the importers all come through here, so every post is
 rendered, sanitised, slugged and announced to plugins the same way.
 """
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from markupsafe import Markup
 from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 
 from blog.database import db
-from blog.models import STATUSES, Category, Post, Tag, User, utcnow
+from blog.media import responsive_images
+from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
 from blog.plugins import hooks
 from blog.rendering import render_markdown, summarise
 
@@ -112,9 +116,36 @@ def categories_from_names(names: list[str], create: bool = False) -> list[Catego
     return terms_from_names(Category, names, create)
 
 
+WORDS_PER_MINUTE = 230  # an adult reading English prose on a screen
+
+
+def render_post_body(markdown: str) -> Markup:
+    """The body as the published page shows it; the editor's previews use this too."""
+    # Sanitised by render_markdown; responsive_images adds only our own attributes.
+    return Markup(responsive_images(str(render_markdown(markdown))))  # noqa: S704
+
+
+_word = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_markdown_link_target = re.compile(r"\]\([^)]*\)")
+
+
+def word_count(markdown: str) -> tuple[int, int]:
+    """(words, minutes to read) of a Markdown body; link and image addresses do not count."""
+    words = len(_word.findall(_markdown_link_target.sub("]", markdown)))
+    return words, max(1, -(-words // WORDS_PER_MINUTE)) if words else 0
+
+
+class PostConflict(Exception):
+    """The post was saved elsewhere (another tab, another editor) since this copy was opened."""
+
+    def __init__(self, post: Post):
+        super().__init__(f"{post.title!r} was changed elsewhere since you opened it.")
+        self.post = post
+
+
 @dataclass
 class PostData:
-    """What an author can set on a post."""
+    """What an author can set on a post. None means "leave it as it is"."""
 
     title: str
     body: str = ""
@@ -123,6 +154,11 @@ class PostData:
     status: str = "draft"
     categories: list[Category] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
+    # The publication date (UTC). Publishing with a future one schedules the post;
+    # None keeps the post's date, or makes it "now" when the post goes out.
+    published_at: datetime | None = None
+    type: str | None = None  # "post" | "page"
+    sticky: bool | None = None
 
 
 def apply(post: Post, data: PostData) -> None:
@@ -132,8 +168,15 @@ def apply(post: Post, data: PostData) -> None:
         raise PostError("title", "Give the post a title.")
     if data.status not in STATUSES:
         raise PostError("status", f"Unknown status {data.status!r}.")
-    if data.status == "scheduled" and (post.published_at is None or post.published_at <= utcnow()):
-        raise PostError("status", "Only a post with a future date can be scheduled.")
+    if data.type not in (None, "post", "page"):
+        raise PostError("type", f"Unknown type {data.type!r}.")
+    now = utcnow()
+    published_at = data.published_at or post.published_at
+    status = data.status
+    if status == "published" and published_at and published_at > now and data.published_at:
+        status = "scheduled"  # "Publish" with a date still to come, as in WordPress
+    if status == "scheduled" and (published_at is None or published_at <= now):
+        raise PostError("published_at", "To schedule the post, give it a date in the future.")
 
     if data.slug.strip():
         slug = make_slug(data.slug)
@@ -151,23 +194,72 @@ def apply(post: Post, data: PostData) -> None:
     post.title = title
     post.slug = slug
     post.body = data.body
-    post.body_html = str(render_markdown(data.body))
+    post.body_html = str(render_post_body(data.body))
     post.excerpt = data.excerpt.strip()
     post.summary = post.excerpt or summarise(post.body_html)
     post.categories = list(data.categories)
     post.tags = list(data.tags)
-    if data.status == "published" and (post.published_at is None or post.published_at > utcnow()):
-        post.published_at = utcnow()  # "Publish" on a scheduled post means now
-    post.status = data.status
-    post.updated_at = utcnow()
+    if data.type is not None:
+        post.type = data.type
+    if data.sticky is not None:
+        post.sticky = data.sticky
+    if status in ("published", "unlisted") and (published_at is None or published_at > now):
+        published_at = now  # going out now: "Publish" on a scheduled post without a new date
+    post.published_at = published_at
+    post.status = status
+    post.updated_at = now
+    post.version = (post.version or 0) + 1
 
 
-def save_post(data: PostData, author: User, post: Post | None = None, form=None) -> Post:
+def keep_revision(post: Post, author: User | None, note: str = "") -> Revision | None:
+    """Record the post's words as saved now, unless they equal the last revision's."""
+    last = db.session.scalar(
+        db.select(Revision)
+        .where(Revision.post_id == post.id, Revision.kind == "save")
+        .order_by(Revision.id.desc())
+        .limit(1)
+    )
+    if last and (last.title, last.body, last.excerpt) == (post.title, post.body, post.excerpt):
+        return None
+    revision = Revision(
+        post_id=post.id,
+        author=author,
+        kind="save",
+        title=post.title,
+        body=post.body,
+        excerpt=post.excerpt,
+        note=note,
+    )
+    db.session.add(revision)
+    # A save supersedes what the editor autosaved for this author.
+    db.session.execute(
+        db.delete(Revision).where(
+            Revision.post_id == post.id,
+            Revision.kind == "autosave",
+            Revision.author_id == (author.id if author else None),
+        )
+    )
+    return revision
+
+
+def save_post(
+    data: PostData,
+    author: User,
+    post: Post | None = None,
+    form=None,
+    expected_version: int | None = None,
+    note: str = "",
+) -> Post:
     """Create or update a post in one transaction, telling plugins before the commit.
 
     `form` is what the editor sent, for plugins' own fields; {} from elsewhere.
+    `expected_version` is the post.version the author's copy was opened at: if the
+    post has been saved since, PostConflict is raised and nothing is written.
+    `author` is also who the revision is credited to.
     """
     try:
+        if post is not None and expected_version is not None and post.version != expected_version:
+            raise PostConflict(post)
         # The new post joins the session through its author; it must not be flushed
         # half-made by the slug queries in apply().
         with db.session.no_autoflush:
@@ -176,6 +268,7 @@ def save_post(data: PostData, author: User, post: Post | None = None, form=None)
                 db.session.add(post)
             apply(post, data)
         db.session.flush()
+        keep_revision(post, author, note)
         hooks().post_saved(post=post, form=form if form is not None else {})
         db.session.commit()
     except IntegrityError as error:

@@ -1,9 +1,12 @@
 """The core's forms. Plugins may import from here to match the house fields."""
 
 from flask_wtf import CSRFProtect, FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -108,14 +111,53 @@ class PostForm(FlaskForm):
     tags = StringField(
         "Tags", validators=[Length(max=1000)], description="Separate tags with commas."
     )
-    status = SelectField("Status", choices=choices(list(STATUS_LABELS.items())), default="draft")
+    status = SelectField(
+        "Status",
+        choices=choices(list(STATUS_LABELS.items())),
+        default="draft",
+        description="Unlisted: anyone with the address can read it; it is in no list or feed.",
+    )
+    published_at = DateTimeLocalField(
+        "Publish date (UTC)",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional()],
+        description="Empty: when you press Publish. A future date schedules the post.",
+    )
+    type = SelectField(
+        "Type", choices=choices([("post", "Post"), ("page", "Page")]), default="post"
+    )
+    sticky = BooleanField("Stick to the top of the home page")
+    # The post.version this copy was opened at: a save from a stale copy is refused.
+    version = HiddenField()
+    image = FileField("Image")
+    image_alt = StringField(
+        "Alt text",
+        validators=[Length(max=500)],
+        description="What the image shows, for readers who cannot see it.",
+    )
+    upload = SubmitField("Upload image")
     preview = SubmitField("Preview")
+    preview_page = SubmitField("Preview as published")
     save_draft = SubmitField("Save draft")
     publish = SubmitField("Publish")
+
+    def validate_version(self, field):
+        if field.data and not field.data.isdigit():
+            raise ValidationError("The editor sent a broken version number; reload the page.")
 
     def validate_title(self, field):
         if not field.data:
             raise ValidationError("Give the post a title.")
+
+
+class UploadForm(FlaskForm):
+    image = FileField("Image")
+    alt_text = StringField(
+        "Alt text",
+        validators=[Length(max=500)],
+        description="What the image shows, for readers who cannot see it.",
+    )
+    submit = SubmitField("Upload")
 
 
 class DeleteForm(FlaskForm):

@@ -12,12 +12,15 @@ from blog.database import db
 
 ROLES = ("admin", "editor", "author")
 # "pending": waiting for an editor's review; "private": published for the site's own
-# users only; "scheduled": to go out at published_at. Only "published" is public.
-STATUSES = ("draft", "pending", "published", "private", "scheduled")
+# users only; "scheduled": to go out at published_at by itself (blog/scheduling.py);
+# "unlisted": public to whoever has the address, but in no list, feed or sitemap.
+STATUSES = ("draft", "pending", "published", "unlisted", "private", "scheduled")
+PUBLIC_STATUSES = ("published", "unlisted")
 STATUS_LABELS = {
     "draft": "Draft",
     "pending": "Pending review",
     "published": "Published",
+    "unlisted": "Unlisted",
     "private": "Private",
     "scheduled": "Scheduled",
 }
@@ -124,6 +127,9 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Counts saves. The editor sends back the number it was opened at, so that a save
+    # from a stale tab is caught instead of silently undoing someone's newer words.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     author: Mapped[User] = relationship(back_populates="posts")
     categories: Mapped[list[Category]] = relationship(
@@ -149,6 +155,11 @@ class Post(db.Model):
     def is_published(self) -> bool:
         return self.status == "published"
 
+    @property
+    def is_public(self) -> bool:
+        """Anyone may read it: published, or unlisted (by its address only)."""
+        return self.status in PUBLIC_STATUSES
+
     @hybrid_property
     def is_listed(self) -> bool:
         """Shown in lists, feeds and related posts: a published post, not a page."""
@@ -165,11 +176,35 @@ class Post(db.Model):
         return self.published_at or self.created_at
 
 
+class Revision(db.Model):
+    """A post's title, body and excerpt as they were at one save.
+
+    kind "save" is kept for good (restoring one saves a new one); "autosave" is the
+    one copy per post and author that the editor writes while someone types, removed
+    when they save.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20), default="save")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(String(300), default="")  # "Restored from …"
+
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_revision_post_id_kind", "post_id", "kind", "created_at"),)
+
+
 class Attachment(db.Model):
     """A file a post refers to: an image, a sound, a document.
 
-    `url` is where it lives: a file under uploads/, or, for imported media, the
-    address it had on the old site (an importer never needs to download it).
+    `url` is where it lives: a file under uploads/ (`path`, relative to the uploads
+    folder, then says which), or, for imported media, the address it had on the old
+    site (an importer never needs to download it).
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +217,15 @@ class Attachment(db.Model):
         ForeignKey("post.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Uploaded files only: the stored original and its smaller copies for srcset.
+    path: Mapped[str] = mapped_column(String(500), default="", server_default="", index=True)
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    size_bytes: Mapped[int] = mapped_column(default=0, server_default="0")
+    srcset: Mapped[str] = mapped_column(Text, default="", server_default="")  # "u 480w, u 960w"
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    uploader: Mapped[User | None] = relationship()
 
     @property
     def is_image(self) -> bool:

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from blog import sharing
 from blog.database import db
 from blog.feeds import FEED_LENGTH, atom_response
 from blog.models import ImportedItem, Post, Redirect, Tag, User, post_tag
@@ -87,18 +88,24 @@ def detail(slug):
     )
     if post is None:
         abort(404)  # the 404 handler first looks for an old address (redirect_old_address)
-    if not post.is_published and not (
-        current_user.is_authenticated and current_user.can_edit(post)
-    ):
+    if not post.is_public and not (current_user.is_authenticated and current_user.can_edit(post)):
         abort(404)  # a draft does not exist for visitors
     hooks().posts_loaded(posts=[post])
     return render_template("posts/detail.html", post=post)
+
+
+bp.add_url_rule("/preview/<token>", "shared_draft", sharing.shared_draft)
 
 
 @bp.app_template_global()
 def status_notice(post: Post) -> str:
     """What an editor is told above a post visitors cannot see."""
     kind = "page" if post.type == "page" else "post"
+    if post.status == "unlisted":
+        return (
+            f"This {kind} is unlisted: anyone with its address can read it, "
+            "but it is in no list, feed, sitemap or search."
+        )
     return {
         "draft": f"This {kind} is a draft",
         "pending": f"This {kind} is waiting for an editor's review",

@@ -343,5 +343,8 @@ def page(browser, live_server):
     context.route("**/*", only_this_site)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    script_errors = []
+    tab.on("pageerror", lambda error: script_errors.append(str(error)))
     yield tab
     context.close()
+    assert script_errors == [], f"the page's JavaScript failed: {script_errors}"

@@ -224,7 +224,7 @@ def test_post_list_filters_by_status_category_author_and_words(app, writer, add_
     assert titles(author=bob) == {"carrot"}
     assert titles(q="BAN") == {"banana"}
     assert titles(q="%") == set()
-    assert "Drafts (2)" in writer.get("/admin/").text
+    assert "Draft (2)" in writer.get("/admin/").text
 
 
 def test_authors_see_only_their_own_posts_in_the_list(client, auth, add_user, add_post):

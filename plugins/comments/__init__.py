@@ -50,10 +50,10 @@ def page_fragment(slot, context):
     if slot == "head":
         href = url_for("comments.static", filename="comments.css")
         return render_fragment("comments/_head.html", href=href)
-    if slot == "post_meta" and context["post"].is_published:
+    if slot == "post_meta" and context["post"].is_public:
         count = getattr(g, "comment_counts", {}).get(context["post"].id, 0)
         return render_fragment("comments/_count.html", post=context["post"], count=count)
-    if slot == "post_footer" and context["post"].is_published:
+    if slot == "post_footer" and context["post"].is_public:
         return views.render_section(context["post"])
     if slot == "admin_nav" and current_user.is_authenticated:
         return render_fragment("comments/_admin_nav.html", pending=moderation.pending_count())

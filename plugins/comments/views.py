@@ -90,7 +90,7 @@ def thread(comments: list[Comment]) -> list[tuple[Comment, list]]:
 
 def closed_reason(post: Post) -> str | None:
     """Why this post takes no new comments, or None when it does."""
-    if not post.is_published:
+    if not post.is_public:
         return "Comments open when the post is published."
     if db.session.get(ClosedPost, post.id):
         return "Comments are closed."
@@ -182,7 +182,7 @@ def published_post_or_404(post_id: int) -> Post:
         .where(Post.id == post_id)
         .options(joinedload(Post.author), selectinload(Post.categories))
     )
-    if post is None or not post.is_published:
+    if post is None or not post.is_public:
         abort(404)
     return post
 
@@ -373,7 +373,7 @@ def close(post_id):
 def feed(slug):
     """An Atom feed of a post's approved comments, newest first."""
     post = db.session.scalar(db.select(Post).where(Post.slug == slug))
-    if post is None or not post.is_published:
+    if post is None or not post.is_public:
         abort(404)
     comments = db.session.scalars(
         db.select(Comment)

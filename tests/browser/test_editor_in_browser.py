@@ -41,7 +41,7 @@ def test_write_and_publish_a_post(page, add_user):
 
     page.get_by_label("Title").fill("Written in a browser")
     page.get_by_label("Body").fill("It *works*.")
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     page.wait_for_url("**/edit")
     page.goto("/written-in-a-browser/")
 

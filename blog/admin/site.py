@@ -1,193 +1,24 @@
-"""The web editor and site administration under /admin/."""
+"""Site administration: categories, users, the profile and site settings."""
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_login import current_user, login_required
-from sqlalchemy import func, true
-from sqlalchemy.orm import joinedload, selectinload
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func
 
+from blog.admin import bp
+from blog.admin.editor import category_choices
 from blog.auth import PASSWORD_LINK_DAYS, password_link, role_required
 from blog.config import save_site_settings
 from blog.database import db
-from blog.editing import (
-    PostData,
-    PostError,
-    delete_post,
-    make_slug,
-    save_post,
-    tags_from_names,
-    term_slug,
-)
+from blog.editing import make_slug, term_slug
 from blog.forms import (
     CategoryForm,
     DeleteForm,
-    PostForm,
     ProfileForm,
     SettingsForm,
     UserForm,
     choices,
 )
-from blog.models import STATUSES, Category, Post, User, post_category
-from blog.rendering import render_markdown
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-POSTS_PER_ADMIN_PAGE = 25
-
-
-@bp.before_request
-@login_required
-def require_login():
-    """Every page here is for logged-in users."""
-
-
-def editable_post_or_404(post_id: int) -> Post:
-    post = db.get_or_404(Post, post_id)
-    if not current_user.can_edit(post):
-        abort(403)
-    return post
-
-
-@bp.route("/")
-def index():
-    """List posts, newest change first, filtered by status, category, author or words."""
-    query = db.select(Post).options(joinedload(Post.author), selectinload(Post.categories))
-    status = request.args.get("status", "")
-    if status in STATUSES:
-        query = query.where(Post.status == status)
-    category_id = request.args.get("category", type=int)
-    if category_id:
-        query = query.where(
-            Post.id.in_(
-                db.select(post_category.c.post_id).where(post_category.c.category_id == category_id)
-            )
-        )
-    author_id = request.args.get("author", type=int)
-    if current_user.role == "author":
-        query = query.where(Post.author_id == current_user.id)
-    elif author_id:
-        query = query.where(Post.author_id == author_id)
-    words = request.args.get("q", "").strip()
-    if words:
-        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Post.title.ilike(f"%{escaped}%", escape="\\"))
-    page = db.paginate(
-        query.order_by(Post.updated_at.desc(), Post.id.desc()),
-        per_page=POSTS_PER_ADMIN_PAGE,
-    )
-    counts = dict(
-        db.session.execute(
-            db.select(Post.status, func.count())
-            .where(Post.author_id == current_user.id if current_user.role == "author" else true())
-            .group_by(Post.status)
-        ).all()
-    )
-    return render_template(
-        "admin/index.html",
-        page=page,
-        counts=counts,
-        categories=db.session.scalars(db.select(Category).order_by(Category.name)).all(),
-        authors=db.session.scalars(db.select(User).order_by(User.username)).all()
-        if current_user.role != "author"
-        else [],
-        filters={"status": status, "category": category_id, "author": author_id, "q": words},
-    )
-
-
-def category_choices():
-    return choices(
-        (category.id, category.name)
-        for category in db.session.scalars(db.select(Category).order_by(Category.name))
-    )
-
-
-def post_data_from(form: PostForm) -> PostData:
-    """Read the form into PostData; the button pressed decides the status."""
-    if form.publish.data:
-        status = "published"
-    elif form.save_draft.data:
-        status = "draft"
-    else:
-        status = form.status.data
-    wanted = form.categories.data or []
-    categories = db.session.scalars(db.select(Category).where(Category.id.in_(wanted))).all()
-    return PostData(
-        title=form.title.data or "",
-        body=form.body.data or "",
-        excerpt=form.excerpt.data or "",
-        slug=form.slug.data or "",
-        status=status,
-        categories=sorted(categories, key=lambda category: wanted.index(category.id)),
-        tags=tags_from_names((form.tags.data or "").split(",")),
-    )
-
-
-def edit_page(form: PostForm, post: Post | None):
-    """Show the editor; with Preview pressed, the rendered body beside it."""
-    preview = render_markdown(form.body.data or "") if form.preview.data else None
-    status = 422 if form.errors else 200
-    return render_template("admin/edit.html", form=form, post=post, preview=preview), status
-
-
-def handle_post_form(form: PostForm, post: Post | None):
-    if not form.validate_on_submit() or form.preview.data:
-        return edit_page(form, post)
-    try:
-        saved = save_post(post_data_from(form), author=current_user, post=post, form=request.form)
-    except PostError as error:
-        getattr(form, error.field).errors = [*getattr(form, error.field).errors, str(error)]
-        return edit_page(form, post)
-    flash(
-        f"Published: {saved.title}" if saved.is_published else f"Draft saved: {saved.title}",
-        "success",
-    )
-    return redirect(url_for("admin.edit_post", post_id=saved.id))
-
-
-@bp.route("/posts/new", methods=["GET", "POST"])
-def new_post():
-    form = PostForm()
-    form.categories.choices = category_choices()
-    return handle_post_form(form, None)
-
-
-@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
-def edit_post(post_id):
-    post = editable_post_or_404(post_id)
-    form = PostForm(obj=post if request.method == "GET" else None)
-    form.categories.choices = category_choices()
-    if request.method == "GET":
-        form.categories.data = [category.id for category in post.categories]
-        form.tags.data = ", ".join(tag.name for tag in post.tags)
-    return handle_post_form(form, post)
-
-
-@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
-def delete(post_id):
-    """Ask before deleting; delete on the confirming POST."""
-    post = editable_post_or_404(post_id)
-    form = DeleteForm()
-    if form.validate_on_submit():
-        title = post.title
-        delete_post(post)
-        flash(f"Deleted: {title}", "success")
-        return redirect(url_for("admin.index"))
-    return render_template("admin/delete.html", post=post, form=form)
-
-
-@bp.route("/preview", methods=["POST"])
-def preview():
-    """Render Markdown exactly as the published page will, for the live preview."""
-    return str(render_markdown(request.form.get("body", ""))), {
-        "Content-Type": "text/html; charset=utf-8"
-    }
+from blog.models import Category, User, post_category
 
 
 @bp.route("/categories/", methods=["GET", "POST"])

@@ -1,0 +1,378 @@
+"""The post editor: writing, previewing, autosave, revisions and share links.
+
+Everything works as a plain form (static/editor.js only adds to it): Preview renders
+on the server, Upload image adds the image to the body, and a save from a copy of
+the post that someone else has saved since is refused and explained, never merged
+silently.
+"""
+
+from datetime import timedelta
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import FileStorage
+
+from blog import sharing
+from blog.admin import bp, editable_post_or_404
+from blog.database import db
+from blog.editing import (
+    PostConflict,
+    PostData,
+    PostError,
+    delete_post,
+    render_post_body,
+    save_post,
+    tags_from_names,
+    word_count,
+)
+from blog.forms import DeleteForm, PostForm, choices
+from blog.media import MediaError, markdown_for, store_image
+from blog.models import Category, Post, Revision, utcnow
+from blog.revisions import compare, restore_revision
+from blog.scheduling import scheduler
+
+UNTITLED = "Untitled draft"
+
+
+def category_choices():
+    return choices(
+        (category.id, category.name)
+        for category in db.session.scalars(db.select(Category).order_by(Category.name))
+    )
+
+
+def post_data_from(form: PostForm) -> PostData:
+    """Read the form into PostData; the button pressed decides the status."""
+    if form.publish.data:
+        status = (
+            "published" if form.status.data not in ("unlisted", "private") else form.status.data
+        )
+    elif form.save_draft.data:
+        status = "draft"
+    else:
+        status = form.status.data
+    wanted = form.categories.data or []
+    categories = db.session.scalars(db.select(Category).where(Category.id.in_(wanted))).all()
+    # A form without the Type select (a script, an older page) leaves type and sticky be.
+    full_form = "type" in request.form
+    return PostData(
+        title=form.title.data or "",
+        body=form.body.data or "",
+        excerpt=form.excerpt.data or "",
+        slug=form.slug.data or "",
+        status=status,
+        categories=sorted(categories, key=lambda category: wanted.index(category.id)),
+        tags=tags_from_names((form.tags.data or "").split(",")),
+        published_at=form.published_at.data,
+        type=form.type.data if full_form else None,
+        sticky=form.sticky.data if full_form else None,
+    )
+
+
+def latest_autosave(post: Post) -> Revision | None:
+    return db.session.scalar(
+        db.select(Revision)
+        .where(
+            Revision.post_id == post.id,
+            Revision.kind == "autosave",
+            Revision.author_id == current_user.id,
+        )
+        .limit(1)
+    )
+
+
+def edit_page(form: PostForm, post: Post | None, conflict: Post | None = None, **extra):
+    """Show the editor; with Preview pressed, the rendered body beside it."""
+    preview = render_post_body(form.body.data or "") if form.preview.data else None
+    words = word_count(form.body.data or "")
+    status = 409 if conflict else 422 if form.errors else 200
+    return render_template(
+        "admin/edit.html",
+        form=form,
+        post=post,
+        preview=preview,
+        words=words,
+        conflict=conflict,
+        **extra,
+    ), status
+
+
+def add_uploaded_image(form: PostForm, post: Post | None):
+    """ "Upload image" without JavaScript: store it and add its Markdown to the body."""
+    upload = form.image.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        form.image.errors = ["Choose an image file to upload."]
+        return edit_page(form, post)
+    try:
+        attachment = store_image(
+            upload.read(), upload.filename, form.image_alt.data or "", current_user
+        )
+    except MediaError as error:
+        form.image.errors = [str(error)]
+        return edit_page(form, post)
+    body = (form.body.data or "").rstrip("\n")
+    form.body.data = f"{body}\n\n{markdown_for(attachment)}\n" if body else markdown_for(attachment)
+    form.image_alt.data = ""
+    flash(f"Image uploaded and added to the end of the body: {attachment.url}", "success")
+    return edit_page(form, post)
+
+
+def handle_post_form(form: PostForm, post: Post | None):
+    if request.method == "POST" and form.upload.data:
+        return add_uploaded_image(form, post)
+    if not form.validate_on_submit() or form.preview.data:
+        return edit_page(form, post)
+    expected = int(form.version.data) if post and form.version.data else None
+    try:
+        saved = save_post(
+            post_data_from(form),
+            author=current_user,
+            post=post,
+            form=request.form,
+            expected_version=expected,
+        )
+    except PostError as error:
+        getattr(form, error.field).errors = [*getattr(form, error.field).errors, str(error)]
+        return edit_page(form, post)
+    except PostConflict as conflict:
+        # Keep this author's words on the page; saving again now replaces the other version.
+        form.version.data = str(conflict.post.version)
+        return edit_page(form, post, conflict=conflict.post)
+    if saved.status == "scheduled":
+        scheduler().due_soon(saved.published_at)
+        when = f"{saved.published_at:%Y-%m-%d %H:%M} UTC"
+        flash(f"Scheduled: {saved.title} goes out on {when}", "success")
+    elif saved.is_public:
+        flash(f"Published: {saved.title}", "success")
+    else:
+        flash(f"Saved ({saved.status}): {saved.title}", "success")
+    return redirect(url_for("admin.edit_post", post_id=saved.id))
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+def new_post():
+    form = PostForm()
+    form.categories.choices = category_choices()
+    return handle_post_form(form, None)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id):
+    post = editable_post_or_404(post_id)
+    form = PostForm(obj=post if request.method == "GET" else None)
+    form.categories.choices = category_choices()
+    if request.method == "POST":
+        return handle_post_form(form, post)
+    form.categories.data = [category.id for category in post.categories]
+    form.tags.data = ", ".join(tag.name for tag in post.tags)
+    form.version.data = str(post.version)
+    autosave = latest_autosave(post)
+    restored = None
+    if autosave and (autosave.title, autosave.body, autosave.excerpt) != (
+        post.title,
+        post.body,
+        post.excerpt,
+    ):
+        if autosave.created_at >= post.updated_at:
+            # The tab was closed, reloaded or crashed after typing: carry on from there.
+            form.title.data, form.body.data = autosave.title, autosave.body
+            form.excerpt.data = autosave.excerpt
+            restored = autosave
+    return edit_page(form, post, restored=restored, stale_autosave=autosave and not restored)
+
+
+@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
+def delete(post_id):
+    """Ask before deleting; delete on the confirming POST."""
+    post = editable_post_or_404(post_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        title = post.title
+        delete_post(post)
+        flash(f"Deleted: {title}", "success")
+        return redirect(url_for("admin.index"))
+    return render_template("admin/delete.html", post=post, form=form)
+
+
+@bp.route("/preview", methods=["POST"])
+def preview():
+    """Render Markdown exactly as the published page will, for the live preview."""
+    return str(render_post_body(request.form.get("body", ""))), {
+        "Content-Type": "text/html; charset=utf-8"
+    }
+
+
+@bp.route("/posts/preview-page", methods=["POST"])
+@bp.route("/posts/<int:post_id>/preview-page", methods=["POST"])
+def preview_page(post_id=None):
+    """The whole public page as it would look with the editor's unsaved text."""
+    post = editable_post_or_404(post_id) if post_id else None
+    form = PostForm()
+    form.categories.choices = category_choices()
+    if not form.validate_on_submit():
+        abort(400, "The preview needs the editor's form; reload the editor and try again.")
+    data = post_data_from(form)
+    body_html = render_post_body(data.body)
+    # A stand-in that is never added to the session: nothing here is saved.
+    shown = Post(
+        id=post.id if post else None,
+        title=" ".join(data.title.split()) or UNTITLED,
+        slug=post.slug if post else "preview",
+        body=data.body,
+        body_html=body_html,
+        summary=data.excerpt,
+        status=post.status if post else "draft",
+        type=data.type or "post",
+        created_at=post.created_at if post else utcnow(),
+        published_at=data.published_at or (post.published_at if post else None),
+        updated_at=utcnow(),
+    )
+    shown.author = post.author if post else current_user._get_current_object()
+    shown.categories = list(data.categories)
+    shown.tags = list(data.tags)
+    shown.featured_image = post.featured_image if post else None
+    page = render_template("posts/detail.html", post=shown, preview="unsaved")
+    return page, {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
+
+
+@bp.route("/posts/autosave", methods=["POST"])
+@bp.route("/posts/<int:post_id>/autosave", methods=["POST"])
+def autosave(post_id=None):
+    """Keep what the author is typing, every few seconds and on leaving the page.
+
+    A new post becomes a draft at its first autosave (the answer tells the page its
+    address). An existing post is not changed: the words go to this author's one
+    autosave copy, which the editor offers back when the post is opened again. The
+    answer says when someone else has saved the post since this copy was opened.
+    """
+    form = request.form
+    title = " ".join(form.get("title", "").split())[:300]
+    body, excerpt = form.get("body", ""), form.get("excerpt", "")[:2000]
+    if len(body) > 1_000_000:
+        return jsonify(error="The body is too long to save (1,000,000 characters at most)."), 413
+    if post_id is None:
+        if not title and not body.strip():
+            return jsonify(saved=False), 200
+        post = save_post(
+            PostData(title=title or UNTITLED, body=body, excerpt=excerpt), current_user
+        )
+        return jsonify(
+            saved=True,
+            post_id=post.id,
+            version=post.version,
+            edit_url=url_for("admin.edit_post", post_id=post.id),
+            autosave_url=url_for("admin.autosave", post_id=post.id),
+            preview_page_url=url_for("admin.preview_page", post_id=post.id),
+            saved_at=f"{post.updated_at:%H:%M:%S}",
+        )
+    post = editable_post_or_404(post_id)
+    copy = latest_autosave(post) or Revision(post_id=post.id, author_id=current_user.id)
+    copy.kind = "autosave"
+    copy.title, copy.body, copy.excerpt = title or post.title, body, excerpt
+    copy.created_at = utcnow()
+    db.session.add(copy)
+    db.session.commit()
+    answer = {"saved": True, "version": post.version, "saved_at": f"{copy.created_at:%H:%M:%S}"}
+    opened_at = form.get("version", "")
+    if opened_at.isdigit() and int(opened_at) != post.version:
+        answer["conflict"] = conflict_message(post)
+    return jsonify(answer)
+
+
+def conflict_message(post: Post) -> str:
+    last = db.session.scalar(
+        db.select(Revision)
+        .where(Revision.post_id == post.id, Revision.kind == "save")
+        .options(joinedload(Revision.author))
+        .order_by(Revision.id.desc())
+        .limit(1)
+    )
+    who = last.author.name if last and last.author else "Someone"
+    if last and last.author_id == current_user.id:
+        who = "You (in another tab or window)"
+    return (
+        f"{who} saved this post at {post.updated_at:%H:%M:%S} UTC, after this page was opened. "
+        "Your words are kept as an autosave; saving now would replace that newer version."
+    )
+
+
+@bp.route("/posts/<int:post_id>/autosave/discard", methods=["POST"])
+def discard_autosave(post_id):
+    post = editable_post_or_404(post_id)
+    if DeleteForm().validate_on_submit():
+        db.session.execute(
+            db.delete(Revision).where(
+                Revision.post_id == post.id,
+                Revision.kind == "autosave",
+                Revision.author_id == current_user.id,
+            )
+        )
+        db.session.commit()
+        flash("Autosaved changes discarded.", "success")
+    return redirect(url_for("admin.edit_post", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/revisions/")
+def revisions(post_id):
+    """Every saved version of the post; any two compared; any one restorable."""
+    post = editable_post_or_404(post_id)
+    listing = db.session.scalars(
+        db.select(Revision)
+        .where(Revision.post_id == post.id)
+        .options(joinedload(Revision.author))
+        .order_by(Revision.created_at.desc(), Revision.id.desc())
+    ).all()
+    by_id = {revision.id: revision for revision in listing}
+    older = by_id.get(request.args.get("a", type=int))
+    newer = by_id.get(request.args.get("b", type=int))
+    if ("a" in request.args or "b" in request.args) and not (older and newer):
+        abort(404)
+    if not older and len(listing) >= 2:
+        saves = [revision for revision in listing if revision.kind == "save"]
+        newer, older = (saves[0], saves[1]) if len(saves) >= 2 else (listing[0], listing[1])
+    changes = compare(older, newer) if older and newer else None
+    return render_template(
+        "admin/revisions.html",
+        post=post,
+        revisions=listing,
+        older=older,
+        newer=newer,
+        changes=changes,
+        form=DeleteForm(),
+    )
+
+
+@bp.route("/posts/<int:post_id>/revisions/<int:revision_id>/restore", methods=["POST"])
+def restore(post_id, revision_id):
+    post = editable_post_or_404(post_id)
+    revision = db.session.get(Revision, revision_id)
+    if revision is None or revision.post_id != post.id:
+        abort(404)
+    if not DeleteForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    try:
+        restore_revision(post, revision, current_user)
+    except PostError as error:
+        flash(f"The revision could not be restored: {error}", "error")
+        return redirect(url_for("admin.revisions", post_id=post.id))
+    flash(f"Restored the version of {revision.created_at:%Y-%m-%d %H:%M} UTC.", "success")
+    return redirect(url_for("admin.edit_post", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/share", methods=["POST"])
+def share(post_id):
+    """A signed link that lets someone without an account read the draft."""
+    post = editable_post_or_404(post_id)
+    days = request.form.get("days", type=int)
+    if days not in sharing.LINK_DAYS or not DeleteForm().validate_on_submit():
+        abort(
+            400, f"Choose how long the link works: {', '.join(map(str, sharing.LINK_DAYS))} days."
+        )
+    link = sharing.share_link(post, timedelta(days=days))
+    form = PostForm(obj=post)
+    form.categories.choices = category_choices()
+    form.categories.data = [category.id for category in post.categories]
+    form.tags.data = ", ".join(tag.name for tag in post.tags)
+    form.version.data = str(post.version)
+    return edit_page(form, post, share_link=link, share_days=days)

@@ -1,0 +1,101 @@
+"""The media library (list, search, upload, delete) and the editor's image upload."""
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import FileStorage
+
+from blog.admin import bp
+from blog.database import db
+from blog.forms import DeleteForm, UploadForm
+from blog.media import MediaError, delete_attachment, markdown_for, store_image
+from blog.models import Attachment
+
+MEDIA_PER_PAGE = 40
+
+
+def can_manage(attachment: Attachment) -> bool:
+    """Editors and admins manage every file; an author the files they uploaded."""
+    return current_user.role in ("admin", "editor") or attachment.uploader_id == current_user.id
+
+
+@bp.route("/media/", methods=["GET", "POST"])
+def media():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.image.data
+        if not isinstance(upload, FileStorage) or not upload.filename:
+            form.image.errors = ["Choose an image file to upload."]
+        else:
+            try:
+                attachment = store_image(
+                    upload.read(), upload.filename, form.alt_text.data or "", current_user
+                )
+            except MediaError as error:
+                form.image.errors = [str(error)]
+            else:
+                flash(f"Uploaded: {attachment.url}", "success")
+                return redirect(url_for("admin.media"))
+    query = db.select(Attachment).options(joinedload(Attachment.uploader))
+    words = request.args.get("q", "").strip()
+    if words:
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                Attachment.title.ilike(pattern, escape="\\"),
+                Attachment.alt_text.ilike(pattern, escape="\\"),
+                Attachment.caption.ilike(pattern, escape="\\"),
+                Attachment.url.ilike(pattern, escape="\\"),
+            )
+        )
+    page = db.paginate(
+        query.order_by(Attachment.created_at.desc(), Attachment.id.desc()),
+        per_page=MEDIA_PER_PAGE,
+    )
+    return render_template(
+        "admin/media.html",
+        page=page,
+        form=form,
+        q=words,
+        delete_form=DeleteForm(),
+        can_manage=can_manage,
+        markdown_for=markdown_for,
+    ), 422 if form.errors else 200
+
+
+@bp.route("/media/upload", methods=["POST"])
+def upload_image():
+    """The editor's upload (paste, drop, or the toolbar): JSON with the image's Markdown."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return jsonify(error="The form expired; reload the editor and try again."), 400
+    upload = form.image.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        return jsonify(error="No image arrived; choose an image file."), 400
+    try:
+        attachment = store_image(
+            upload.read(), upload.filename, form.alt_text.data or "", current_user
+        )
+    except MediaError as error:
+        return jsonify(error=str(error)), error.status
+    return jsonify(
+        id=attachment.id,
+        url=attachment.url,
+        width=attachment.width,
+        height=attachment.height,
+        markdown=markdown_for(attachment),
+    ), 201
+
+
+@bp.route("/media/<int:attachment_id>/delete", methods=["POST"])
+def delete_media(attachment_id):
+    attachment = db.get_or_404(Attachment, attachment_id)
+    if not can_manage(attachment):
+        abort(403)
+    if DeleteForm().validate_on_submit():
+        name = attachment.title or attachment.url
+        delete_attachment(attachment)
+        flash(f"Deleted: {name}", "success")
+    return redirect(url_for("admin.media", q=request.args.get("q") or None))

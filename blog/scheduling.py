@@ -1,0 +1,156 @@
+"""Scheduled posts go out by themselves: no cron job to set up.
+
+Three things call publish_due(), and any of them is enough: a check before requests
+(at most once every CHECK_SECONDS per process), a background timer thread in every
+serving process, and `flask --app app publish-due` for those who prefer cron. Several
+processes may try the same post at once: each claims it with one conditional UPDATE,
+so exactly one publishes it, and that one fires the same hooks as "Publish" in the
+editor (post_saved), in the same transaction.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from blog.database import db
+from blog.models import Post, utcnow
+from blog.plugins import hooks
+
+log = logging.getLogger(__name__)
+CHECK_SECONDS = 30  # how late a scheduled post may go out, at worst, on a busy site
+# A scheduled post this late has not gone out by itself: the admin says so.
+OVERDUE_AFTER = timedelta(minutes=2)
+
+
+@dataclass
+class Failure:
+    post_id: int
+    title: str
+    reason: str
+
+
+def publish_due(now: datetime | None = None) -> tuple[list[Post], list[Failure]]:
+    """Publish every scheduled post whose time has come; (published, failed)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        db.select(Post.id)
+        .where(Post.status == "scheduled", Post.published_at <= now)
+        .order_by(Post.published_at, Post.id)
+    ).all()
+    published, failed = [], []
+    for post_id in due:
+        try:
+            post = publish_one(post_id)
+        except Exception as error:  # one broken plugin must not hold back the other posts
+            db.session.rollback()
+            title = db.session.scalar(db.select(Post.title).where(Post.id == post_id)) or ""
+            log.exception("Scheduled post %s could not be published", post_id)
+            failed.append(Failure(post_id, title, f"{type(error).__name__}: {error}"))
+            continue
+        if post is not None:
+            published.append(post)
+    return published, failed
+
+
+def publish_one(post_id: int) -> Post | None:
+    """Claim and publish one due post; None if another process got there first."""
+    claimed = db.session.execute(
+        db.update(Post)
+        .where(Post.id == post_id, Post.status == "scheduled")
+        .values(status="published", updated_at=utcnow(), version=Post.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return None
+    post = db.session.get(Post, post_id, populate_existing=True)
+    hooks().post_saved(post=post, form={})
+    db.session.commit()
+    log.info("Published scheduled post %s (%s)", post.id, post.slug)
+    return post
+
+
+def overdue_posts(now: datetime | None = None) -> list[Post]:
+    """Scheduled posts well past their time: something stopped them going out."""
+    limit = (now or utcnow()) - OVERDUE_AFTER
+    return db.session.scalars(
+        db.select(Post)
+        .where(Post.status == "scheduled", Post.published_at <= limit)
+        .order_by(Post.published_at)
+    ).all()
+
+
+class Scheduler:
+    """Runs publish_due() before requests and on a timer, in this process."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.next_check = datetime.min
+        self.lock = threading.Lock()
+        self.timer: threading.Thread | None = None
+        self.stopped = threading.Event()
+
+    def check(self) -> None:
+        """Publish what is due, if this process has not looked in the last CHECK_SECONDS."""
+        now = utcnow()
+        if now < self.next_check or not self.lock.acquire(blocking=False):
+            return
+        try:
+            self.next_check = now + timedelta(seconds=CHECK_SECONDS)
+            publish_due(now)
+        except Exception:  # e.g. a database not yet upgraded: the page itself must still answer
+            db.session.rollback()
+            log.exception("Publishing scheduled posts failed")
+        finally:
+            self.lock.release()
+
+    def due_soon(self, when: datetime) -> None:
+        """A post was just scheduled for `when`: look then, not a whole interval later."""
+        self.next_check = min(self.next_check, when)
+
+    def start_timer(self) -> None:
+        """One daemon thread per serving process; quiet sites publish on time too."""
+        if self.timer is not None or self.app.config.get("TESTING"):
+            return
+        self.timer = threading.Thread(target=self.run_timer, name="publish-due", daemon=True)
+        self.timer.start()
+
+    def run_timer(self) -> None:
+        while not self.stopped.wait(CHECK_SECONDS):
+            with self.app.app_context():
+                self.next_check = datetime.min
+                self.check()
+
+
+def scheduler() -> Scheduler:
+    return current_app.extensions["pressroom_scheduler"]
+
+
+@click.command("publish-due")
+@with_appcontext
+def publish_due_command():
+    """Publish scheduled posts whose time has come (for a cron job; the site also does it)."""
+    published, failed = publish_due()
+    for post in published:
+        click.echo(f"Published: {post.title} (/{post.slug}/)")
+    for failure in failed:
+        click.echo(f"Failed: {failure.title} (post {failure.post_id}): {failure.reason}", err=True)
+    if not published and not failed:
+        click.echo("Nothing is due.")
+    if failed:
+        raise SystemExit(1)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["pressroom_scheduler"] = schedule = Scheduler(app)
+    app.cli.add_command(publish_due_command)
+
+    @app.before_request
+    def publish_due_posts():
+        schedule.start_timer()
+        schedule.check()
