@@ -79,17 +79,19 @@ def open_image(data: bytes) -> Image.Image:
             "SVG images are not accepted: they can carry scripts. Upload a PNG or JPEG instead.",
             415,
         )
+    too_many_pixels = f"The image has too many pixels: up to {MAX_PIXELS // 1_000_000} megapixels."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-            if image.width * image.height > MAX_PIXELS:
-                raise MediaError(
-                    f"The image is {image.width}×{image.height} pixels; "
-                    f"up to {MAX_PIXELS // 1_000_000} megapixels are accepted."
-                )
+            if image.width * image.height > MAX_PIXELS:  # read from the header, not unpacked
+                raise MediaError(too_many_pixels)
             image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except MediaError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise MediaError(too_many_pixels) from None
+    except UnidentifiedImageError:
         raise MediaError("That file is not a JPEG, PNG, GIF or WebP image.", 415) from None
     except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data
         raise MediaError(f"The image is damaged and cannot be read ({error}).") from None

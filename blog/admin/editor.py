@@ -210,8 +210,10 @@ def preview_page(post_id=None):
     post = editable_post_or_404(post_id) if post_id else None
     form = PostForm()
     form.categories.choices = category_choices()
-    if not form.validate_on_submit():
-        abort(400, "The preview needs the editor's form; reload the editor and try again.")
+    form.validate_on_submit()
+    problems = [f"{name}: {errors[0]}" for name, errors in form.errors.items() if name != "title"]
+    if problems:  # a title may still be missing in a preview
+        abort(400, f"The preview cannot be shown ({'; '.join(problems)}).")
     data = post_data_from(form)
     body_html = render_post_body(data.body)
     # A stand-in that is never added to the session: nothing here is saved.
@@ -232,7 +234,10 @@ def preview_page(post_id=None):
     shown.categories = list(data.categories)
     shown.tags = list(data.tags)
     shown.featured_image = post.featured_image if post else None
-    page = render_template("posts/detail.html", post=shown, preview="unsaved")
+    try:
+        page = render_template("posts/detail.html", post=shown, preview="unsaved")
+    finally:
+        db.session.rollback()  # new tags named in the form were flushed to get ids: undone
     return page, {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
 
 

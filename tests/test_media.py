@@ -1,0 +1,298 @@
+"""Image uploads: only real images, cleaned of metadata, in several sizes; the media library."""
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from blog.database import db
+from blog.media import MAX_BYTES, MAX_WIDTH, WIDTHS
+from blog.models import Attachment
+from tests.conftest import shared_file
+
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+
+
+def image_bytes(width=2000, height=1000, kind="JPEG", exif=None, **options) -> bytes:
+    picture = Image.new("RGB", (width, height), (200, 120, 40))
+    picture.paste((20, 40, 200), (0, 0, width // 2, height))  # a left half to tell sides apart
+    out = io.BytesIO()
+    if exif is not None:
+        options["exif"] = exif
+    picture.save(out, kind, **options)
+    return out.getvalue()
+
+
+def camera_exif(orientation=1) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "Pressroom Camera Co"  # Make
+    exif[ORIENTATION] = orientation
+    exif[GPS_IFD] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
+    return exif
+
+
+@pytest.fixture
+def writer(client, auth, add_user):
+    add_user("alice", role="admin")
+    auth.login("alice")
+    return client
+
+
+def multipart(fields: dict) -> dict:
+    """A multipart body encoded in memory: the test client's own encoder leaves a
+    temporary file open for bodies past 500 KB."""
+    boundary, body = encode_multipart(
+        MultiDict(
+            {
+                name: FileStorage(io.BytesIO(value[0]), value[1])
+                if isinstance(value, tuple)
+                else value
+                for name, value in fields.items()
+            }
+        )
+    )
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+def upload(client, data: bytes, name="photo.jpg", alt="A photo", url="/admin/media/upload"):
+    return client.post(url, **multipart({"image": (data, name), "alt_text": alt}))
+
+
+def width_of(data_or_path) -> int:
+    source = io.BytesIO(data_or_path) if isinstance(data_or_path, bytes) else data_or_path
+    with Image.open(source) as picture:
+        return picture.width
+
+
+def uploads(app) -> Path:
+    return Path(app.instance_path, "uploads")
+
+
+def stored_files(app) -> list[Path]:
+    return sorted(path for path in uploads(app).rglob("*") if path.is_file())
+
+
+def test_an_upload_is_stored_in_several_widths(app, writer):
+    response = upload(writer, image_bytes(3000, 1500), name="Harbour at dawn.JPG")
+
+    assert response.status_code == 201
+    answer = response.get_json()
+    assert answer["url"].startswith("/uploads/") and answer["url"].endswith("/harbour-at-dawn.jpg")
+    assert answer["markdown"] == f"![A photo]({answer['url']})"
+    assert (answer["width"], answer["height"]) == (MAX_WIDTH, MAX_WIDTH // 2)
+    widths = sorted(width_of(path) for path in stored_files(app))
+    assert widths == [*WIDTHS, MAX_WIDTH]
+    with app.app_context():
+        attachment = db.session.get(Attachment, answer["id"])
+        assert attachment.alt_text == "A photo" and attachment.mime_type == "image/jpeg"
+        assert attachment.srcset.endswith(f"{answer['url']} {MAX_WIDTH}w")
+        assert attachment.srcset.count("w,") == len(WIDTHS)
+
+    served = writer.get(answer["url"])
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert "sandbox" in served.headers["Content-Security-Policy"]
+    assert "immutable" in served.headers["Cache-Control"]
+    served.close()
+
+
+def test_a_small_image_is_not_blown_up(app, writer):
+    answer = upload(writer, image_bytes(300, 200, "PNG"), name="icon.png").get_json()
+    assert (answer["width"], answer["height"]) == (300, 200)
+    assert len(stored_files(app)) == 1
+
+
+def test_location_and_camera_data_are_removed_and_the_photo_turned_upright(app, writer):
+    # Orientation 6: the camera was turned; the stored picture must be turned instead.
+    data = image_bytes(600, 400, exif=camera_exif(orientation=6))
+    with Image.open(io.BytesIO(data)) as original:
+        assert original.getexif().get_ifd(GPS_IFD)  # the fixture has a location
+
+    answer = upload(writer, data).get_json()
+
+    for path in stored_files(app):
+        with Image.open(path) as stored:
+            assert not stored.getexif(), path.name
+        assert b"Pressroom Camera" not in path.read_bytes()
+    assert (answer["width"], answer["height"]) == (400, 600)
+
+
+def test_script_in_png_metadata_never_reaches_a_stored_file(app, writer):
+    fixture = shared_file("fixtures", "xss-in-png-metadata.png").read_bytes()
+    with Image.open(io.BytesIO(fixture)) as original:
+        assert original.getexif()[270] == "<script>alert(1)</script>"  # ImageDescription
+        assert "script" in original.info["xmp"].decode()
+
+    response = upload(writer, fixture, name="<script>alert(1)</script>.png", alt="<b>x</b>")
+
+    assert response.status_code == 201
+    for path in stored_files(app):
+        data = path.read_bytes()
+        assert b"script" not in data.lower()
+        for chunk in (b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"iCCP"):
+            assert chunk not in data
+        assert path.name.removesuffix(".png").replace("-", "").isalnum()
+    page = writer.get("/admin/media/").text
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_svg_is_refused_because_it_can_carry_script(app, writer):
+    svg = shared_file("fixtures", "xss-svg-script.svg").read_bytes()
+
+    response = upload(writer, svg, name="logo.svg")
+
+    assert response.status_code == 415
+    assert "SVG images are not accepted" in response.get_json()["error"]
+    assert stored_files(app) == []
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Attachment.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        (b"", 422, "The file is empty."),
+        (b"%PDF-1.7 not a picture", 415, "not a JPEG, PNG, GIF or WebP image"),
+        (image_bytes(64, 64, "BMP"), 415, "not a JPEG, PNG, GIF or WebP image"),
+        (image_bytes(400, 400)[:600], 422, "The image is damaged"),
+        (b"\xff" * (MAX_BYTES + 1), 413, "images up to 10.0 MB are accepted"),
+    ],
+    ids=["empty", "pdf", "bmp", "truncated", "too-large"],
+)
+def test_bad_uploads_are_refused_with_a_reason(app, writer, data, status, message):
+    response = upload(writer, data, name="file.jpg")
+
+    assert response.status_code == status
+    assert message in response.get_json()["error"]
+    assert stored_files(app) == []
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width × height pixels (a decompression bomb's trick)."""
+    data = bytearray(image_bytes(1, 1, "PNG"))
+    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[12:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(header))
+    return bytes(data)
+
+
+@pytest.mark.parametrize("side", [8_000, 20_000])  # 64 megapixels; 400, past Pillow's own limit
+def test_a_decompression_bomb_is_refused_before_it_is_unpacked(app, writer, side):
+    response = upload(writer, png_claiming(side, side), name="bomb.png")
+
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "The image has too many pixels: up to 50 megapixels."
+    assert stored_files(app) == []
+
+
+def test_an_upload_bigger_than_the_site_limit_gets_a_clear_page(app, writer):
+    response = upload(writer, b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    assert response.status_code == 413
+
+
+def test_two_uploads_with_one_name_keep_both(app, writer):
+    first = upload(writer, image_bytes(100, 100), name="same.jpg").get_json()["url"]
+    second = upload(writer, image_bytes(120, 100), name="same.jpg").get_json()["url"]
+    assert first != second and second.endswith("/same-2.jpg")
+    with writer.get(first) as response:
+        assert width_of(response.data) == 100
+
+
+def test_uploaded_images_in_a_post_get_srcset(app, writer, client):
+    answer = upload(writer, image_bytes(2000, 1000), alt="Harbour").get_json()
+    writer.post(
+        "/admin/posts/new",
+        data={"title": "Pictures", "body": f"Look:\n\n{answer['markdown']}", "publish": "Publish"},
+    )
+
+    page = client.get("/pictures/").text
+
+    assert f'<img src="{answer["url"]}" alt="Harbour" srcset="' in page
+    assert 'sizes="(max-width: 46rem) 100vw, 46rem"' in page
+    assert 'width="2000" height="1000" loading="lazy">' in page
+
+
+def test_the_editor_uploads_without_javascript(app, writer):
+    response = writer.post(
+        "/admin/posts/new",
+        **multipart(
+            {
+                "title": "Draft with picture",
+                "body": "Words first.",
+                "image": (image_bytes(200, 100), "pic.jpg"),
+                "image_alt": "Two colours",
+                "upload": "Upload image",
+            }
+        ),
+    )
+
+    assert response.status_code == 200
+    assert "Image uploaded and added to the end of the body" in response.text
+    assert "Words first.\n\n![Two colours](/uploads/" in response.text
+    with app.app_context():  # the post itself waits for Save draft or Publish
+        from blog.models import Post
+
+        assert db.session.scalar(db.select(db.func.count(Post.id))) == 0
+
+    refused = writer.post(
+        "/admin/posts/new",
+        **multipart(
+            {"title": "T", "image": (b"<svg onload=alert(1)>", "x.svg"), "upload": "Upload image"}
+        ),
+    )
+    assert refused.status_code == 422
+    assert "SVG images are not accepted" in refused.text
+
+
+def test_the_media_library_lists_searches_and_deletes(app, writer):
+    upload(writer, image_bytes(1200, 600), name="sunset.jpg", alt="Red sky")
+    upload(writer, image_bytes(100, 100), name="cat.png", alt="A cat")
+
+    library = writer.get("/admin/media/").text
+    assert "sunset" in library and "cat" in library
+    found = writer.get("/admin/media/?q=red sky").text
+    assert "sunset" in found and "cat.png" not in found
+    assert "No media match" in writer.get("/admin/media/?q=%25").text
+
+    with app.app_context():
+        sunset = db.session.scalar(db.select(Attachment).where(Attachment.title == "sunset"))
+        sunset_id, files_before = sunset.id, len(stored_files(app))
+    response = writer.post(f"/admin/media/{sunset_id}/delete")
+    assert response.status_code == 302
+    assert len(stored_files(app)) == files_before - 1 - len(WIDTHS[:2])  # 1200: 480 and 960 too
+    assert f'id="media-{sunset_id}"' not in writer.get("/admin/media/").text
+
+
+def test_the_library_upload_form_works_without_javascript(app, writer):
+    response = writer.post(
+        "/admin/media/",
+        **multipart({"image": (image_bytes(50, 50, "GIF"), "tiny.gif"), "alt_text": "Dot"}),
+    )
+    assert response.status_code == 302
+    assert "tiny" in writer.get("/admin/media/").text
+
+    refused = writer.post("/admin/media/", **multipart({"alt_text": "Nothing"}))
+    assert refused.status_code == 422
+    assert "Choose an image file to upload." in refused.text
+
+
+def test_authors_delete_only_their_own_uploads(app, client, auth, add_user, writer):
+    upload(writer, image_bytes(100, 100), name="editors.jpg")
+    auth.logout()
+    add_user("bob", role="author")
+    auth.login("bob")
+    with app.app_context():
+        attachment_id = db.session.scalar(db.select(Attachment.id))
+
+    assert client.post(f"/admin/media/{attachment_id}/delete").status_code == 403
+    assert len(stored_files(app)) == 1
+
+
+def test_uploads_need_a_login(app, client):
+    response = upload(client, image_bytes(10, 10))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
