@@ -129,7 +129,7 @@ class PostForm(FlaskForm):
     sticky = BooleanField("Stick to the top of the home page")
     # The post.version this copy was opened at: a save from a stale copy is refused.
     version = HiddenField()
-    image = FileField("Image")
+    image = FileField("Image file")
     image_alt = StringField(
         "Alt text",
         validators=[Length(max=500)],
@@ -151,7 +151,7 @@ class PostForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    image = FileField("Image")
+    image = FileField("Image file")
     alt_text = StringField(
         "Alt text",
         validators=[Length(max=500)],

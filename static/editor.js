@@ -266,6 +266,7 @@
     });
   }
   form.addEventListener("submit", (event) => {
+    if (event.submitter && event.submitter.formTarget === "_blank") return; // this page stays
     if (autosaving) {
       // Let a running autosave finish first: for a new post it decides where the form goes.
       event.preventDefault();
@@ -288,10 +289,6 @@
   window.addEventListener("pagehide", autosaveOnLeave);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") autosaveOnLeave();
-  });
-  // "Preview as published" opens another tab and leaves this one as it is.
-  form.elements.preview_page?.addEventListener("click", () => {
-    setTimeout(() => (submitting = false), 0);
   });
 
   // ---- Scheduling: "Publish" with a date to come schedules the post; say so.

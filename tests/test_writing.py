@@ -269,6 +269,7 @@ def test_autosave_is_for_those_who_may_edit_the_post(app, client, auth, add_user
 # ---- Previews
 
 
+@pytest.mark.plugins("categories", "related_posts", "comments")
 def test_preview_as_published_shows_the_whole_page_and_saves_nothing(app, writer, add_post):
     post_id = add_post("Live title", body="Live words.", categories=["World News"])
     with app.app_context():

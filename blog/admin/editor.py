@@ -235,9 +235,12 @@ def preview_page(post_id=None):
     shown.tags = list(data.tags)
     shown.featured_image = post.featured_image if post else None
     try:
-        page = render_template("posts/detail.html", post=shown, preview="unsaved")
+        # The stand-in can reach the session through its author's and terms' back-references;
+        # it must never be flushed, and whatever the form made (new tags) is rolled back.
+        with db.session.no_autoflush:
+            page = render_template("posts/detail.html", post=shown, preview="unsaved")
     finally:
-        db.session.rollback()  # new tags named in the form were flushed to get ids: undone
+        db.session.rollback()
     return page, {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
 
 
