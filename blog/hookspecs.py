@@ -66,10 +66,13 @@ def post_saved(post, form) -> None:
     commit. Write through db.session; never commit or roll back. Raising an
     exception aborts the save: the author sees an error and nothing is stored.
     form: the fields the editor sent (a MultiDict, with any inputs the plugin
-    added through the "editor_sidebar" slot), or {} when the CLI or an
-    importer saved the post: then leave the plugin's per-post choices as they are.
-    Called by the editor (blog/admin.py) and the CLI's `post create`. The
-    WordPress import does not call it: see post_imported and import_finished.
+    added through the "editor_sidebar" slot), or {} when the post was saved
+    another way: then leave the plugin's per-post choices as they are.
+    Called by the editor (blog/admin/editor.py: saves, restored revisions, the
+    first autosave of a new post), the CLI's `post create`, and when a scheduled
+    post goes out by itself (blog/scheduling.py; post.status is then "published",
+    as after "Publish now", and form is {}). The WordPress import does not call
+    it: see post_imported and import_finished.
     """
 
 

@@ -98,3 +98,12 @@ def test_pages_have_a_favicon(client):
     assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").text
     with client.get("/static/favicon.svg") as icon:  # a file response: close it
         assert icon.status_code == 200
+
+
+def test_relative_links_in_posts_resolve_against_the_site(client, add_post):
+    add_post("Picture post", body="![A harbour](/uploads/2026/11/harbour.jpg) [more](/about/)")
+
+    entry = feedparser.parse(client.get("/feed/").data).entries[0]
+
+    assert 'src="http://blog.test/uploads/2026/11/harbour.jpg"' in entry.content[0].value
+    assert 'href="http://blog.test/about/"' in entry.content[0].value

@@ -148,3 +148,24 @@ def test_cdata_breakers_and_control_characters_survive_an_export(make_app, tmp_p
         post = db.session.scalar(db.select(Post))
         assert post.title == "Tricky ]]> title"
         assert "Body with ]]&gt; inside" in post.body_html
+
+
+def test_unlisted_posts_leave_as_private_and_come_back_unlisted(make_app, tmp_path):
+    from blog.editing import PostData, save_post
+
+    app = make_app()
+    with app.app_context():
+        author = User(username="ada", email="ada@example.com")
+        save_post(PostData(title="By invitation", status="unlisted"), author)
+    exported = tmp_path / "export.xml"
+    export_from(app, exported)
+
+    item = etree.parse(str(exported)).find(".//item")
+    assert item.findtext(f"{{{WP}}}status") == "private"  # never more public in WordPress
+    meta = {m.findtext(f"{{{WP}}}meta_key"): m.findtext(f"{{{WP}}}meta_value")
+            for m in item.iter(f"{{{WP}}}postmeta")}  # fmt: skip
+    assert meta["_pressroom_status"] == "unlisted"
+    again = make_app()
+    with again.app_context():
+        import_wordpress(str(exported))
+        assert db.session.scalar(db.select(Post.status)) == "unlisted"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from blog.database import db
 from blog.models import Attachment, Category, Post, Tag, User
 from blog.plugins import hooks
-from blog.wordpress.wxr import WxrComment, WxrItem
+from blog.wordpress.wxr import PRESSROOM_STATUS, WxrComment, WxrItem
 
 WP = "http://wordpress.org/export/1.2/"
 NAMESPACES = {
@@ -34,6 +34,9 @@ STATUSES = {
     "pending": "pending",
     "private": "private",
     "scheduled": "future",
+    # WordPress has no "anyone with the link": private is the safe side, and the
+    # _pressroom_status field below lets a Pressroom import restore it.
+    "unlisted": "private",
 }
 BATCH = 200
 
@@ -239,6 +242,8 @@ def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
     item.terms += [("post_tag", t.slug, t.name) for t in post.tags]
     if post.featured_image_id:
         item.meta["_thumbnail_id"] = [str(attachment_offset + post.featured_image_id)]
+    if post.status == "unlisted":
+        item.meta[PRESSROOM_STATUS] = ["unlisted"]
     return item
 
 

@@ -24,7 +24,14 @@ from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag,
 from blog.plugins import hooks
 from blog.rendering import plain_text, render_markdown, sanitise, summarise
 from blog.wordpress.content import Media, to_markdown
-from blog.wordpress.wxr import WxrAuthor, WxrItem, WxrReader, WxrSite, WxrTerm
+from blog.wordpress.wxr import (
+    PRESSROOM_STATUS,
+    WxrAuthor,
+    WxrItem,
+    WxrReader,
+    WxrSite,
+    WxrTerm,
+)
 
 STATUSES = {
     "publish": "published",
@@ -394,7 +401,9 @@ class _Import:
 
     def create_post(self, item: WxrItem, kind: str) -> Post:
         status = STATUSES[item.status]
-        if item.password and status == "published":
+        if status == "private" and item.meta_value(PRESSROOM_STATUS) == "unlisted":
+            status = "unlisted"  # exported by Pressroom, which has this status
+        if item.password and status in ("published", "unlisted"):
             # Pressroom has no post passwords: never show the protected text to everyone.
             status = "private"
             self.summary.notes.append(

@@ -100,6 +100,9 @@ class WxrItem:
 
 
 # WordPress has written its namespaces as http:// and https://, versions 1.0 to 1.2.
+# A post meta field Pressroom writes for a status WordPress lacks ("unlisted"), so that
+# an export read back into Pressroom keeps it; WordPress ignores unknown "_" fields.
+PRESSROOM_STATUS = "_pressroom_status"
 _WP = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
 _EXCERPT = re.compile(r"^https?://wordpress\.org/export/1\.\d+/excerpt/$")
 _KNOWN = {

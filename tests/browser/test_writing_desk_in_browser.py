@@ -215,6 +215,30 @@ def test_paste_an_image_and_refuse_an_svg(editor):
     assert dialogs == []  # the SVG's script never ran
 
 
+DROP = """async ([name, type, data]) => {
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type }));
+  const body = document.getElementById("body");
+  const options = { dataTransfer: transfer, bubbles: true, cancelable: true };
+  body.dispatchEvent(new DragEvent("dragover", options));
+  body.dispatchEvent(new DragEvent("drop", options));
+}"""
+
+
+def test_drop_an_image_into_the_body(editor):
+    editor.get_by_label("Body").fill("Dropped below:")
+    editor.get_by_label("Body").press("End")
+    editor.evaluate(DROP, ["photo.png", "image/png", base64.b64encode(png()).decode()])
+    dialog = editor.get_by_role("dialog", name="Describe the image")
+    dialog.get_by_label("Alt text for the image").fill("Dropped")
+    dialog.get_by_role("button", name="Insert image").click()
+    editor.locator("#autosave-status").filter(has_text="Image added").wait_for()
+    assert re.fullmatch(
+        r"Dropped below:\n\n!\[Dropped\]\(/uploads/\S+/photo\.png\)\n", body_text(editor)
+    )
+
+
 def test_schedule_a_post_and_it_goes_out_by_itself(editor, browser, live_server, app):
     editor.get_by_label("Title").fill("Timed post")
     editor.get_by_label("Body").fill("Out in a moment.")
