@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from blog import scheduling
 from blog.database import db
 from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
 from blog.models import ROLES, STATUSES, Post, User
@@ -176,10 +177,27 @@ def add_plugin_commands(app, plugin_name: str, commands: list) -> None:
     app.cli.add_command(group)
 
 
+@click.command("publish-due")
+@with_appcontext
+@database_errors
+def publish_due():
+    """Publish scheduled posts whose time has come (for cron; the site also does it)."""
+    published, failed = scheduling.publish_due()
+    for post in published:
+        click.echo(f"Published: {post.title} (/{post.slug}/)")
+    for failure in failed:
+        click.echo(f"Failed: {failure.title} (post {failure.post_id}): {failure.reason}", err=True)
+    if not published and not failed:
+        click.echo("Nothing is due.")
+    if failed:
+        sys.exit(1)
+
+
 def init_app(app) -> None:
     from blog.wordpress.commands import export_cli, import_cli  # they use fail() from here
 
-    for command in (db_cli, user_cli, post_cli, list_plugins, import_cli, export_cli):
+    commands = (db_cli, user_cli, post_cli, list_plugins, publish_due, import_cli, export_cli)
+    for command in commands:
         app.cli.add_command(command)
     pm = plugin_manager(app)
     for impl in pm.hook.register_commands.get_hookimpls():

@@ -91,6 +91,14 @@ class CheckboxListField(SelectMultipleField):
                 raise ValidationError(f"Unknown category (id {value}).")
 
 
+def alt_text_field() -> StringField:
+    return StringField(
+        "Alt text",
+        validators=[Length(max=500)],
+        description="What the image shows, for readers who cannot see it.",
+    )
+
+
 class PostForm(FlaskForm):
     title = StringField(
         "Title",
@@ -130,11 +138,7 @@ class PostForm(FlaskForm):
     # The post.version this copy was opened at: a save from a stale copy is refused.
     version = HiddenField()
     image = FileField("Image file")
-    image_alt = StringField(
-        "Alt text",
-        validators=[Length(max=500)],
-        description="What the image shows, for readers who cannot see it.",
-    )
+    image_alt = alt_text_field()
     upload = SubmitField("Upload image")
     preview = SubmitField("Preview")
     preview_page = SubmitField("Preview as published")
@@ -152,11 +156,7 @@ class PostForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     image = FileField("Image file")
-    alt_text = StringField(
-        "Alt text",
-        validators=[Length(max=500)],
-        description="What the image shows, for readers who cannot see it.",
-    )
+    alt_text = alt_text_field()
     submit = SubmitField("Upload")
 
 

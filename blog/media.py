@@ -50,7 +50,7 @@ class MediaError(ValueError):
 
 @dataclass
 class Rendition:
-    path: str  # relative to the month's folder
+    suffix: str  # "" for the main file, "-480w" for a smaller copy
     width: int
     height: int
     data: bytes
@@ -137,29 +137,48 @@ def free_stem(folder: Path, stem: str, extension: str) -> str:
     return candidate
 
 
-def renditions(image: Image.Image, pillow_format: str, stem: str) -> list[Rendition]:
+def renditions(image: Image.Image, pillow_format: str) -> list[Rendition]:
     """The image at its own size (capped at MAX_WIDTH), then at each smaller width."""
     animated = getattr(image, "is_animated", False)
     if not animated:
         image = to_srgb(ImageOps.exif_transpose(image))  # turn it upright, then forget EXIF
     if pillow_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    _, extension = FORMATS[pillow_format]
     if animated:  # resizing would drop the animation: one copy, re-encoded frame by frame
         data = encode(image, pillow_format, animated=True)
-        return [Rendition(f"{stem}.{extension}", image.width, image.height, data)]
+        return [Rendition("", image.width, image.height, data)]
     if image.width > MAX_WIDTH:
         image = image.resize((MAX_WIDTH, round(image.height * MAX_WIDTH / image.width)))
-    result = [
-        Rendition(f"{stem}.{extension}", image.width, image.height, encode(image, pillow_format))
-    ]
+    result = [Rendition("", image.width, image.height, encode(image, pillow_format))]
     for width in WIDTHS:
         if width < image.width * 0.9:  # a copy barely smaller is not worth a download
             height = max(1, round(image.height * width / image.width))
             smaller = image.resize((width, height), Image.Resampling.LANCZOS)
             data = encode(smaller, pillow_format)
-            result.append(Rendition(f"{stem}-{width}w.{extension}", width, height, data))
+            result.append(Rendition(f"-{width}w", width, height, data))
     return result
+
+
+def write_files(folder: Path, base: str, extension: str, files: list[Rendition]) -> list[Path]:
+    """Write the renditions under a name no other upload has; their paths, in order."""
+    for _attempt in range(10):
+        stem = free_stem(folder, base, extension)
+        written: list[Path] = []
+        try:
+            for rendition in files:
+                target = folder / f"{stem}{rendition.suffix}.{extension}"
+                with open(target, "xb") as out:  # "x": another upload may have just taken it
+                    written.append(target)
+                    out.write(rendition.data)
+            return written
+        except FileExistsError:
+            for path in written:
+                path.unlink(missing_ok=True)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+    raise MediaError("Too many uploads with this file name at once; try again.", 409)
 
 
 def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None) -> Attachment:
@@ -174,28 +193,25 @@ def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None
     folder = uploads_folder() / month
     folder.mkdir(parents=True, exist_ok=True)
     name = Path(filename or "").stem
-    stem = free_stem(folder, slugify(name, max_length=60, word_boundary=True) or "image", extension)
-    files = renditions(image, pillow_format, stem)
-    written: list[Path] = []
+    base = slugify(name, max_length=60, word_boundary=True) or "image"
+    files = renditions(image, pillow_format)
+    written = write_files(folder, base, extension, files)
     try:
-        for rendition in files:
-            target = folder / rendition.path
-            with open(target, "xb") as out:  # "x": never overwrite a file another upload made
-                written.append(target)
-                out.write(rendition.data)
-        original = files[0]
+        original = f"{month}/{written[0].name}"
         attachment = Attachment(
-            url=f"{URL_PREFIX}{month}/{original.path}",
-            path=f"{month}/{original.path}",
+            url=f"{URL_PREFIX}{original}",
+            path=original,
             title=name[:300] or "image",
             alt_text=" ".join(alt_text.split())[:500],
             mime_type=mime_type,
-            width=original.width,
-            height=original.height,
+            width=files[0].width,
+            height=files[0].height,
             size_bytes=sum(len(rendition.data) for rendition in files),
             srcset=", ".join(
-                f"{URL_PREFIX}{month}/{rendition.path} {rendition.width}w"
-                for rendition in sorted(files, key=lambda rendition: rendition.width)
+                f"{URL_PREFIX}{month}/{path.name} {rendition.width}w"
+                for path, rendition in sorted(
+                    zip(written, files, strict=True), key=lambda pair: pair[1].width
+                )
             ),
             uploader=uploader,
         )

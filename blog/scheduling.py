@@ -13,9 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
 
 from blog.database import db
 from blog.models import Post, utcnow
@@ -92,6 +90,7 @@ class Scheduler:
         self.app = app
         self.next_check = datetime.min
         self.lock = threading.Lock()
+        self.timer_lock = threading.Lock()
         self.timer: threading.Thread | None = None
         self.stopped = threading.Event()
 
@@ -117,8 +116,12 @@ class Scheduler:
         """One daemon thread per serving process; quiet sites publish on time too."""
         if self.timer is not None or self.app.config.get("TESTING"):
             return
-        self.timer = threading.Thread(target=self.run_timer, name="publish-due", daemon=True)
-        self.timer.start()
+        with self.timer_lock:  # two first requests at once start one thread
+            if self.timer is None:
+                self.timer = threading.Thread(
+                    target=self.run_timer, name="publish-due", daemon=True
+                )
+                self.timer.start()
 
     def run_timer(self) -> None:
         while not self.stopped.wait(CHECK_SECONDS):
@@ -131,24 +134,8 @@ def scheduler() -> Scheduler:
     return current_app.extensions["pressroom_scheduler"]
 
 
-@click.command("publish-due")
-@with_appcontext
-def publish_due_command():
-    """Publish scheduled posts whose time has come (for a cron job; the site also does it)."""
-    published, failed = publish_due()
-    for post in published:
-        click.echo(f"Published: {post.title} (/{post.slug}/)")
-    for failure in failed:
-        click.echo(f"Failed: {failure.title} (post {failure.post_id}): {failure.reason}", err=True)
-    if not published and not failed:
-        click.echo("Nothing is due.")
-    if failed:
-        raise SystemExit(1)
-
-
 def init_app(app: Flask) -> None:
     app.extensions["pressroom_scheduler"] = schedule = Scheduler(app)
-    app.cli.add_command(publish_due_command)
 
     @app.before_request
     def publish_due_posts():

@@ -190,17 +190,21 @@
     return data;
   }
 
-  function showConflict(message) {
-    let box = $("autosave-conflict");
+  // One alert box per kind of trouble, made on first use and updated after that.
+  function showAlert(id, message, place) {
+    let box = $(id);
     if (!box) {
       box = document.createElement("div");
-      box.id = "autosave-conflict";
+      box.id = id;
       box.className = "flash flash-error";
       box.setAttribute("role", "alert");
-      form.before(box);
+      place(box);
     }
     box.textContent = message;
+    return box;
   }
+
+  const showConflict = (message) => showAlert("autosave-conflict", message, (box) => form.before(box));
 
   async function autosave() {
     clearTimeout(autosaveTimer);
@@ -318,6 +322,13 @@
     picker.value = "";
   });
 
+  // Enter in the alt text means "insert", not the dialog's first button (Cancel).
+  altText.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    dialog.close("insert");
+  });
+
   function chooseImage() {
     picker.click();
   }
@@ -362,15 +373,7 @@
   }
 
   function showUploadError(message) {
-    let box = $("upload-error");
-    if (!box) {
-      box = document.createElement("p");
-      box.id = "upload-error";
-      box.className = "flash flash-error";
-      box.setAttribute("role", "alert");
-      body.after(box);
-    }
-    box.textContent = message;
+    const box = showAlert("upload-error", message, (box) => body.after(box));
     setTimeout(() => box.remove(), 15000);
   }
 

@@ -168,6 +168,14 @@ def auth(client):
     return AuthActions(client)
 
 
+@pytest.fixture
+def writer(client, auth, add_user):
+    """The client, logged in as alice, an admin."""
+    add_user("alice", role="admin")
+    auth.login("alice")
+    return client
+
+
 class QueryCounter:
     def __init__(self):
         self.statements = []

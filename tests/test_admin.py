@@ -6,14 +6,6 @@ from blog.database import db
 from blog.models import Category, Post, User
 
 
-@pytest.fixture
-def writer(client, auth, add_user):
-    """A logged-in admin named alice."""
-    add_user("alice", role="admin")
-    auth.login("alice")
-    return client
-
-
 def stored(app, post_id):
     with app.app_context():
         post = db.session.get(Post, post_id)
@@ -135,6 +127,13 @@ def test_editor_posts_without_csrf_token_are_refused(app, writer):
         ({"title": "Fine", "categories": ["999"]}, "categories", "Unknown category"),
         ({"title": "Fine", "categories": ["nope"]}, "categories", "Invalid choice"),
         ({"title": "Fine", "status": "someday"}, "status", "Not a valid choice"),
+        ({"title": "Fine", "published_at": "tomorrow"}, "published_at", "Not a valid datetime"),
+        ({"title": "Fine", "published_at": "2026-13-40T25:00"}, "published_at", "Not a valid"),
+        ({"title": "Fine", "type": "gallery"}, "type", "Not a valid choice"),
+        ({"title": "Fine", "excerpt": "x" * 2001}, "excerpt", "longer than 2000 characters"),
+        ({"title": "Fine", "tags": "x" * 1001}, "tags", "longer than 1000 characters"),
+        ({"title": "Fine", "body": "x" * 1_000_001}, "body", "longer than 1000000 characters"),
+        ({"title": "Fine", "image_alt": "x" * 501}, "image_alt", "longer than 500 characters"),
     ],
 )
 def test_every_invalid_field_is_explained_and_nothing_is_saved(

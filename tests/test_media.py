@@ -10,6 +10,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+import blog.media
 from blog.database import db
 from blog.media import MAX_BYTES, MAX_WIDTH, WIDTHS
 from blog.models import Attachment
@@ -35,13 +36,6 @@ def camera_exif(orientation=1) -> Image.Exif:
     exif[ORIENTATION] = orientation
     exif[GPS_IFD] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
     return exif
-
-
-@pytest.fixture
-def writer(client, auth, add_user):
-    add_user("alice", role="admin")
-    auth.login("alice")
-    return client
 
 
 def multipart(fields: dict) -> dict:
@@ -199,6 +193,22 @@ def test_two_uploads_with_one_name_keep_both(app, writer):
     first = upload(writer, image_bytes(100, 100), name="same.jpg").get_json()["url"]
     second = upload(writer, image_bytes(120, 100), name="same.jpg").get_json()["url"]
     assert first != second and second.endswith("/same-2.jpg")
+    with writer.get(first) as response:
+        assert width_of(response.data) == 100
+
+
+def test_a_name_taken_at_the_same_moment_is_not_overwritten(app, writer, monkeypatch):
+    first = upload(writer, image_bytes(100, 100), name="race.jpg").get_json()["url"]
+    real_free_stem = blog.media.free_stem
+    answers = iter(["race"])  # as if another upload took "race" after the check
+
+    def stale_then_real(folder, stem, extension):
+        return next(answers, None) or real_free_stem(folder, stem, extension)
+
+    monkeypatch.setattr("blog.media.free_stem", stale_then_real)
+    second = upload(writer, image_bytes(120, 100), name="race.jpg").get_json()["url"]
+
+    assert second.endswith("/race-2.jpg")
     with writer.get(first) as response:
         assert width_of(response.data) == 100
 

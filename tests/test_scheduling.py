@@ -3,19 +3,10 @@
 import time
 from datetime import datetime, timedelta
 
-import pytest
-
 from blog.database import db
 from blog.models import Post, User, utcnow
 from blog.scheduling import publish_due, publish_one, scheduler
 from tests.conftest import TEST_PASSWORD_HASH
-
-
-@pytest.fixture
-def writer(client, auth, add_user):
-    add_user("alice", role="admin")
-    auth.login("alice")
-    return client
 
 
 def in_minutes(minutes: float) -> datetime:

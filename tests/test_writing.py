@@ -7,13 +7,6 @@ from blog.editing import word_count
 from blog.models import Post, Revision, Tag
 
 
-@pytest.fixture
-def writer(client, auth, add_user):
-    add_user("alice", role="admin")
-    auth.login("alice")
-    return client
-
-
 def post_id_from(response) -> int:
     assert response.status_code == 302, response.text
     return int(response.headers["Location"].split("/")[-2])

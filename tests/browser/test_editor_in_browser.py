@@ -2,15 +2,9 @@
 
 import pytest
 
+from tests.browser.helpers import log_in
+
 pytestmark = pytest.mark.plugins("categories")
-
-
-def log_in(page, name="alice"):
-    page.goto("/login")
-    page.get_by_label("User name or email").fill(name)
-    page.get_by_label("Password").fill("password123")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin/")
 
 
 def test_live_preview_shows_sanitised_markdown_as_you_type(page, add_user):
