@@ -348,6 +348,7 @@ def revisions(post_id):
         newer=newer,
         changes=changes,
         form=DeleteForm(),
+        word_count=word_count,
     )
 
 
