@@ -92,11 +92,16 @@ def canonical_url() -> str:
 def register_error_pages(app: Flask) -> None:
     def error_page(error):
         code = getattr(error, "code", 500)
+        suggestions, guess = None, ""
         if code == 404 and request.method in ("GET", "HEAD"):
             moved = posts.redirect_old_address(request.path)  # an imported post's old link
             if moved is not None:
                 return moved
-        return render_template("errors/error.html", error=error, code=code), code
+            guess, suggestions = posts.guess_from_path(request.path)
+        page = render_template(
+            "errors/error.html", error=error, code=code, suggestions=suggestions, guess=guess
+        )
+        return page, code
 
     for code in (400, 403, 404, 405, 410, 413, 422, 429, 500):
         app.register_error_handler(code, error_page)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 
+from blog import search
 from blog.database import db
 from blog.media import responsive_images
 from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
@@ -269,6 +270,7 @@ def save_post(
             apply(post, data)
         db.session.flush()
         keep_revision(post, author, note)
+        search.index_post(post.id, post.title, post.body_html)
         hooks().post_saved(post=post, form=form if form is not None else {})
         db.session.commit()
     except IntegrityError as error:
@@ -285,6 +287,7 @@ def save_post(
 
 def delete_post(post: Post) -> None:
     try:
+        search.remove_post(post.id)
         db.session.delete(post)
         db.session.flush()
         hooks().post_deleted(post=post)

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from slugify import slugify
 from sqlalchemy import or_
 
+from blog import search
 from blog.database import db
 from blog.editing import RESERVED_SLUGS, SLUG_MAX, make_slug, unique_slug
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
@@ -440,13 +441,16 @@ class _Import:
             author_id=author_id,
             created_at=date,
             updated_at=date,
-            published_at=date if status in ("published", "private", "scheduled") else None,
+            published_at=date
+            if status in ("published", "unlisted", "private", "scheduled")
+            else None,
             featured_image_id=self.media.get(_int(item.meta_value("_thumbnail_id"))),
             categories=[db.session.get(Category, id) for id in dict.fromkeys(categories)],
             tags=[db.session.get(Tag, id) for id in dict.fromkeys(tags)],
         )
         db.session.add(post)
         db.session.flush()
+        search.index_post(post.id, post.title, post.body_html)
         db.session.add(
             ImportedItem(
                 source=self.source[:500], wp_id=item.wp_id, guid=item.guid[:500], post_id=post.id
