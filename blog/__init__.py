@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from blog import admin, auth, cli, config, database, media, posts, scheduling, throttle
+from blog import admin, auth, cli, config, database, media, posts, scheduling, theme, throttle
 from blog.forms import csrf
 from blog.plugins import collect, load_plugins
 from blog.wordpress import views as wordpress_views
@@ -35,6 +35,7 @@ def create_app(test_config=None):
     auth.init_app(app)
     scheduling.init_app(app)  # scheduled posts go out by themselves
     media.init_app(app)
+    theme.init_app(app)  # instance/static/ at /site/, site.css on every page
     app.register_blueprint(admin.bp)
     app.register_blueprint(wordpress_views.bp)
     app.register_blueprint(posts.bp)

@@ -21,7 +21,8 @@ from blog.rendering import render_markdown, summarise
 
 # First path segments the site itself uses; a post there could never be reached.
 RESERVED_SLUGS = frozenset(
-    "admin login logout setup feed category tag author search static uploads page "
+    "admin login logout setup feed category tag author search static uploads page archive "
+    "preview site "
     "sitemap.xml robots.txt favicon.ico wp-admin wp-content wp-login.php".split()
 )
 SLUG_MAX = 200
@@ -49,7 +50,11 @@ def slug_taken(slug: str, post_id: int | None = None) -> bool:
     query = db.select(Post.id).where(Post.slug == slug)
     if post_id is not None:
         query = query.where(Post.id != post_id)
-    return slug in RESERVED_SLUGS or db.session.scalar(query.limit(1)) is not None
+    return (
+        slug in RESERVED_SLUGS
+        or slug.isdigit()  # /2024/ is that year's archive
+        or db.session.scalar(query.limit(1)) is not None
+    )
 
 
 def unique_slug(base: str, post_id: int | None = None) -> str:
@@ -185,6 +190,8 @@ def apply(post: Post, data: PostData) -> None:
             raise PostError("slug", "Use letters or digits in the slug.")
         if slug in RESERVED_SLUGS:
             raise PostError("slug", f"The slug {slug!r} is used by the site itself.")
+        if slug.isdigit():
+            raise PostError("slug", f"/{slug}/ is a year's archive: add a word to the slug.")
         if slug_taken(slug, post.id):
             raise PostError("slug", f"The slug {slug!r} is taken by another post.")
     elif post.slug and post.is_published:

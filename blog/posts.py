@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -206,6 +207,41 @@ def author_or_404(username: str) -> User:
     if author is None:
         abort(404)
     return author
+
+
+@bp.route("/<int:year>/")
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/")
+def archive(year, month=None):
+    """The posts of a month (/2026/11/) or a year (/2026/), newest first: WordPress's addresses."""
+    if not 1 <= year <= 9999 or (month is not None and not 1 <= month <= 12):
+        abort(404)
+    start = datetime(year, month or 1, 1)
+    if month is None or month == 12:
+        end = datetime(year + 1, 1, 1) if year < 9999 else datetime.max
+    else:
+        end = datetime(year, month + 1, 1)
+    page = paginate(published_posts().where(Post.published_at >= start, Post.published_at < end))
+    if not page.items:
+        abort(404)
+    hooks().posts_loaded(posts=page.items)
+    return render_template("posts/archive.html", page=page, start=start, month=month)
+
+
+@bp.route("/archive/")
+def archives():
+    """Every month with posts, newest first, with how many."""
+    year = db.func.extract("year", Post.published_at)
+    month = db.func.extract("month", Post.published_at)
+    months = db.session.execute(
+        db.select(year.label("year"), month.label("month"), db.func.count(Post.id))
+        .where(Post.is_listed)
+        .group_by(year, month)
+        .order_by(year.desc(), month.desc())
+    ).all()
+    years: dict[int, list[tuple[datetime, int]]] = {}
+    for y, m, count in months:
+        years.setdefault(int(y), []).append((datetime(int(y), int(m), 1), count))
+    return render_template("posts/archives.html", years=years)
 
 
 @bp.route("/tag/<slug>/")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from blog.database import db
 from blog.models import Post, User, utcnow
 from blog.scheduling import publish_due, publish_one, scheduler
-from tests.conftest import TEST_PASSWORD_HASH
+from tests.conftest import DATABASE_URL, ON_POSTGRES, TEST_PASSWORD_HASH
 
 
 def in_minutes(minutes: float) -> datetime:
@@ -200,31 +200,28 @@ def test_publishing_a_scheduled_post_without_its_date_publishes_it_now(app, writ
         assert post.status == "published" and post.published_at <= utcnow()
 
 
-def test_the_timer_publishes_without_any_request(make_app, monkeypatch, add_post):
+def test_the_timer_publishes_without_any_request(make_app, monkeypatch, tmp_path):
     monkeypatch.setattr("blog.scheduling.CHECK_SECONDS", 0.05)
-    app = make_app()
+    # The timer is another thread: on SQLite it needs a file (an in-memory database is
+    # one connection shared by every thread, whose transactions would get mixed up).
+    url = DATABASE_URL if ON_POSTGRES else f"sqlite:///{tmp_path / 'timer.sqlite3'}"
+    app = make_app(config={"SQLALCHEMY_DATABASE_URI": url})
     app.config["TESTING"] = False  # the timer stays off in tests unless asked for
     with app.app_context():
         user = User(username="alice", email="a@example.com")
         db.session.add(
-            Post(
-                title="Timed",
-                slug="timed",
-                status="scheduled",
-                author=user,
-                published_at=in_minutes(-1),
-            )
-        )
+            Post(title="Timed", slug="timed", status="scheduled", author=user,
+                 published_at=in_minutes(-1))
+        )  # fmt: skip
         db.session.commit()
         schedule_ = scheduler()
-        schedule_.next_check = datetime.max  # no request-time look: only the timer
-        schedule_.start_timer()
-        try:
-            deadline = time.monotonic() + 10
-            while status_of(app, 1) != "published" and time.monotonic() < deadline:
-                time.sleep(0.05)
-                db.session.remove()
-        finally:
-            schedule_.stopped.set()
-            schedule_.timer.join(timeout=5)
+    schedule_.next_check = datetime.max  # no request-time look: only the timer
+    schedule_.start_timer()
+    try:
+        deadline = time.monotonic() + 10
+        while status_of(app, 1) != "published" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        schedule_.stopped.set()
+        schedule_.timer.join(timeout=5)
     assert status_of(app, 1) == "published"
