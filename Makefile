@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench audit clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pressroom needs Python 3.11 or newer (set PYTHON=...)")'
@@ -38,5 +38,14 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/related_speed.py
 	$(BIN)/python bench/wordpress_import.py
 
+# axe-core, the Nu HTML checker and Lighthouse, from the npm registry (audit/package-lock.json).
+audit/node_modules/.installed: audit/package.json audit/package-lock.json
+	npm ci --prefix audit --no-audit --no-fund
+	@touch $@
+
+# Lighthouse's scores for the home and post pages, and what axe and vnu find.
+audit: $(VENV)/.installed-test audit/node_modules/.installed
+	$(BIN)/python -m audit
+
 clean:
-	rm -rf $(VENV) .pytest_cache .coverage .ruff_cache
+	rm -rf $(VENV) .pytest_cache .coverage .ruff_cache audit/node_modules

@@ -52,6 +52,7 @@ def create_app(test_config=None):
     app.jinja_loader = ChoiceLoader([site_templates, app.jinja_loader])
     app.jinja_env.globals["absolute_url"] = absolute_url
     app.jinja_env.globals["canonical_url"] = canonical_url
+    app.jinja_env.filters["utc_iso"] = utc_iso
     register_error_pages(app)
     app.after_request(add_security_headers)
 
@@ -81,6 +82,11 @@ def add_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     return response
+
+
+def utc_iso(moment) -> str:
+    """A stored (naive, UTC) time as HTML's datetime attributes want it: whole seconds, Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def canonical_url() -> str:

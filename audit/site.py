@@ -1,0 +1,131 @@
+"""A sample Pressroom site, served on 127.0.0.1, for the checkers in this folder.
+
+The pages the audits look at: the home page, a post page with its related posts and
+comments, a category page, the search page, the login page and the editor.
+"""
+
+import contextlib
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+AUDIT = Path(__file__).resolve().parent
+NODE_MODULES = AUDIT / "node_modules"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PUBLIC_PAGES = {
+    "home": "/",
+    "post": "/harbour-lights-return/",
+    "category": "/category/world-news/",
+    "search": "/search?q=harbour",
+    "login": "/login",
+}
+EDITOR_PAGE = "/admin/posts/1/edit"
+PASSWORD = "audit-password-1"  # noqa: S105 -- the throwaway sample site's admin
+
+ARTICLES = [
+    ("Harbour lights return", "World News",
+     "After ten dark winters the harbour lights shine again over the bay. Fishermen say "
+     "the boats come home safer, and the town council plans a festival in spring."),
+    ("Ferries resume across the bay", "World News",
+     "The ferries to the islands run again after the storm. Harbour staff worked through "
+     "the night to repair the piers damaged by the waves."),
+    ("Storm damages the old pier", "World News",
+     "The storm tore planks from the old pier and flooded the harbour road. Engineers "
+     "will decide this week whether the pier can be saved."),
+    ("Lighthouse keeper retires", "People",
+     "After forty years the lighthouse keeper hands over the keys. She remembers every "
+     "storm, every ship and every night the harbour lights failed."),
+    ("Spring festival planned", "People",
+     "The town will celebrate the return of the harbour lights with music, food and a "
+     "parade of boats in April."),
+]  # fmt: skip
+
+
+@dataclass
+class SampleSite:
+    url: str
+    app: object
+    instance: Path
+
+
+def build(app) -> None:
+    """Fill an empty database: an admin, five posts in two categories, comments."""
+    from blog.database import db
+    from blog.editing import PostData, categories_from_names, save_post
+    from blog.models import User
+    from plugins.comments.models import Comment
+    from plugins.related_posts import index
+
+    with app.app_context():
+        db.create_all()
+        editor = User(username="ada", email="ada@example.com", role="admin",
+                      display_name="Ada Lovelace")  # fmt: skip
+        editor.set_password(PASSWORD)
+        db.session.add(editor)
+        db.session.commit()
+        for title, category, body in ARTICLES:
+            paragraphs = f"{body}\n\n{body}\n\n## What comes next\n\n{body}"
+            save_post(
+                PostData(title=title, body=paragraphs, status="published",
+                         categories=categories_from_names([category], create=True)),
+                author=editor,
+            )  # fmt: skip
+        db.session.add_all([
+            Comment(post_id=1, author_name="Sam", author_email="sam@example.com",
+                    body="Lovely news.", body_html="<p>Lovely news.</p>", status="approved"),
+            Comment(post_id=1, parent_id=1, author_name="Ada Lovelace",
+                    author_email="ada@example.com", body="Thank you, Sam.",
+                    body_html="<p>Thank you, Sam.</p>", status="approved"),
+        ])  # fmt: skip
+        db.session.commit()
+        index.rebuild()
+
+
+@contextlib.contextmanager
+def serve():
+    """The sample site on a free port; yields a SampleSite."""
+    from blog import create_app
+
+    with tempfile.TemporaryDirectory(prefix="pressroom-audit-") as folder:
+        instance = Path(folder)
+        old = os.environ.get("PRESSROOM_INSTANCE")
+        os.environ["PRESSROOM_INSTANCE"] = str(instance)
+        server = make_server("127.0.0.1", 0, None, threaded=True)
+        url = f"http://127.0.0.1:{server.server_port}"
+        app = create_app({
+            "SECRET_KEY": "audit",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'audit.sqlite3'}",
+            "SITE": {"title": "Harbour News", "tagline": "News from the bay", "url": url},
+            "PLUGINS": {"enabled": ["categories", "related_posts", "comments"]},
+        })  # fmt: skip
+        build(app)
+        server.app = app
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield SampleSite(url, app, instance)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            server.server_close()
+            with app.app_context():
+                from blog.database import db
+
+                db.engine.dispose()
+            if old is None:
+                os.environ.pop("PRESSROOM_INSTANCE", None)
+            else:
+                os.environ["PRESSROOM_INSTANCE"] = old
