@@ -37,6 +37,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/related_quality.py
 	$(BIN)/python bench/related_speed.py
 	$(BIN)/python bench/wordpress_import.py
+	$(BIN)/python bench/search.py
 
 # axe-core, the Nu HTML checker and Lighthouse, from the npm registry (audit/package-lock.json).
 audit/node_modules/.installed: audit/package.json audit/package-lock.json

@@ -173,8 +173,15 @@ def search(words: str, limit: int = 10, offset: int = 0) -> Results:
 PUBLIC = "post.status = 'published'"
 
 
+# CROSS JOIN: SQLite must read the full-text index first, not probe it once per post
+# (bench/search.py: 1.8 ms against 108 ms a query at 4,190 posts).
+SQLITE_MATCHES = (
+    f"FROM {TABLE} CROSS JOIN post ON post.id = {TABLE}.rowid WHERE {TABLE} MATCH :q AND {PUBLIC}"
+)
+
+
 def run_sqlite(words: str, query: str, limit: int, offset: int) -> Results:
-    where = f"FROM {TABLE} JOIN post ON post.id = {TABLE}.rowid WHERE {TABLE} MATCH :q AND {PUBLIC}"
+    where = SQLITE_MATCHES
     total = db.session.execute(text(f"SELECT count(*) {where}"), {"q": query}).scalar_one()
     rows = db.session.execute(
         text(
