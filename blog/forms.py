@@ -160,8 +160,12 @@ class UploadForm(FlaskForm):
     submit = SubmitField("Upload")
 
 
-class DeleteForm(FlaskForm):
-    """A form with nothing but its CSRF token, for buttons that delete."""
+class ButtonForm(FlaskForm):
+    """Nothing but the CSRF token: for a button that acts (restore, discard, share)."""
+
+
+class DeleteForm(ButtonForm):
+    """A delete button's form."""
 
     submit = SubmitField("Delete")
 

@@ -26,7 +26,7 @@ from blog.editing import (
     tags_from_names,
     word_count,
 )
-from blog.forms import DeleteForm, PostForm, choices
+from blog.forms import ButtonForm, DeleteForm, PostForm, choices
 from blog.media import MediaError, markdown_for, store_image
 from blog.models import Category, Post, Revision, utcnow
 from blog.revisions import compare, restore_revision
@@ -308,7 +308,7 @@ def conflict_message(post: Post) -> str:
 @bp.route("/posts/<int:post_id>/autosave/discard", methods=["POST"])
 def discard_autosave(post_id):
     post = editable_post_or_404(post_id)
-    if DeleteForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         db.session.execute(
             db.delete(Revision).where(
                 Revision.post_id == post.id,
@@ -347,7 +347,7 @@ def revisions(post_id):
         older=older,
         newer=newer,
         changes=changes,
-        form=DeleteForm(),
+        form=ButtonForm(),
         word_count=word_count,
     )
 
@@ -358,7 +358,7 @@ def restore(post_id, revision_id):
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.post_id != post.id:
         abort(404)
-    if not DeleteForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")
     try:
         restore_revision(post, revision, current_user)
@@ -374,7 +374,7 @@ def share(post_id):
     """A signed link that lets someone without an account read the draft."""
     post = editable_post_or_404(post_id)
     days = request.form.get("days", type=int)
-    if days not in sharing.LINK_DAYS or not DeleteForm().validate_on_submit():
+    if days not in sharing.LINK_DAYS or not ButtonForm().validate_on_submit():
         abort(
             400, f"Choose how long the link works: {', '.join(map(str, sharing.LINK_DAYS))} days."
         )
