@@ -89,6 +89,17 @@ def test_imported_posts_are_found(app, runner):
     assert title in titles(client, word)
 
 
+def test_an_import_brings_postgresql_statistics_up_to_date(app, runner):
+    seed = shared_file("fixtures", "wordpress-seed.xml")
+    assert runner.invoke(args=["import", "wordpress", str(seed)]).exit_code == 0
+    if ON_POSTGRES:  # ANALYZE sets the row estimate (-1 for a table never analysed)
+        with app.app_context():
+            estimate = db.session.scalar(
+                db.text("SELECT reltuples FROM pg_class WHERE relname = 'post_search'")
+            )
+        assert estimate > 0
+
+
 def test_markup_in_posts_is_escaped_in_snippets(client, add_post):
     add_post("Escaping", body="Write `<script>alert(1)</script>` to test the filter.")
 

@@ -173,6 +173,8 @@ def import_steps(
             db.session.rollback()
         else:
             db.session.commit()
+            if post_ids:
+                search.refresh_statistics()
     except BaseException:
         db.session.rollback()
         raise
