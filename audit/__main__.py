@@ -6,7 +6,7 @@ import re
 import sys
 
 from audit import checks
-from audit.site import CHROMIUM_ARGS, EDITOR_PAGE, PASSWORD, PUBLIC_PAGES, serve
+from audit.site import CHROMIUM, CHROMIUM_ARGS, EDITOR_PAGE, PASSWORD, PUBLIC_PAGES, serve
 
 
 def main() -> int:
@@ -30,7 +30,7 @@ def main() -> int:
             problems += sum(score < 1 for score in scores.values())
 
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                  args=CHROMIUM_ARGS)  # fmt: skip
             for scheme in ("light", "dark"):
                 context = browser.new_context(base_url=site.url, bypass_csp=True,

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from werkzeug.security import generate_password_hash
 
+from audit.site import CHROMIUM, CHROMIUM_ARGS  # Debian's Chromium and its flags, in one place
 from blog import create_app
 from blog.database import db
 from blog.editing import PostData, categories_from_names, save_post, tags_from_names
@@ -288,18 +289,6 @@ def migrated_app(tmp_path, monkeypatch):
             db.engine.dispose()
     if ON_POSTGRES:
         reset_postgres_schema(url)
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")

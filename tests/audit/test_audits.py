@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from audit import checks
-from audit.site import CHROMIUM_ARGS, EDITOR_PAGE, PASSWORD, PUBLIC_PAGES, serve
+from audit.site import CHROMIUM, CHROMIUM_ARGS, EDITOR_PAGE, PASSWORD, PUBLIC_PAGES, serve
 from tests.conftest import skip_unless_ci
 
 AUDITED = [*PUBLIC_PAGES, "editor"]
@@ -27,7 +27,7 @@ def chromium(site):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                              args=CHROMIUM_ARGS)  # fmt: skip
         yield browser
         browser.close()
