@@ -353,3 +353,32 @@ def test_the_editor_works_without_javascript(no_script_page, add_user, tmp_path,
     page.goto("/plain-form/")
     assert page.locator(".post-body em").inner_text() == "without"
     assert page.locator(".post-body img").get_attribute("alt") == "A diagram"
+
+
+def test_the_media_library_uploads_searches_and_deletes(page, add_user, tmp_path):
+    add_user("alice")
+    log_in(page)
+    picture = tmp_path / "lighthouse at dusk.png"
+    picture.write_bytes(png(1000, 600))
+    page.goto("/admin/media/")
+    page.get_by_label("Image file").set_input_files(str(picture))
+    page.get_by_label("Alt text").fill("A lighthouse at dusk")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.wait_for_url("**/admin/media/")
+
+    item = page.locator(".media-item")
+    assert item.count() == 1
+    assert item.locator("img").get_attribute("alt") == "A lighthouse at dusk"
+    assert item.locator("img").evaluate("image => image.naturalWidth") > 0
+    page.get_by_label("Search media").fill("dusk")
+    page.get_by_role("button", name="Search media").click()
+    assert page.locator(".media-item").count() == 1
+
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Delete lighthouse at dusk").click()
+    page.wait_for_selector(".media-item", state="detached")
+    assert questions == [
+        "Delete lighthouse at dusk for good? Posts that show it will show a broken image."
+    ]
+    assert "Deleted: lighthouse" in page.content()
