@@ -241,11 +241,7 @@ def keep_revision(post: Post, author: User | None, note: str = "") -> Revision |
     db.session.add(revision)
     # A save supersedes what the editor autosaved for this author.
     db.session.execute(
-        db.delete(Revision).where(
-            Revision.post_id == post.id,
-            Revision.kind == "autosave",
-            Revision.author_id == (author.id if author else None),
-        )
+        db.delete(Revision).where(Revision.autosave_of(post.id, author.id if author else None))
     )
     return revision
 

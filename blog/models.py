@@ -198,6 +198,11 @@ class Revision(db.Model):
 
     __table_args__ = (Index("ix_revision_post_id_kind", "post_id", "kind", "created_at"),)
 
+    @classmethod
+    def autosave_of(cls, post_id: int, author_id: int | None):
+        """The condition that picks one author's autosave copy of one post."""
+        return and_(cls.post_id == post_id, cls.kind == "autosave", cls.author_id == author_id)
+
 
 class Attachment(db.Model):
     """A file a post refers to: an image, a sound, a document.

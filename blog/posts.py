@@ -213,13 +213,10 @@ def author_or_404(username: str) -> User:
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/")
 def archive(year, month=None):
     """The posts of a month (/2026/11/) or a year (/2026/), newest first: WordPress's addresses."""
-    if not 1 <= year <= 9999 or (month is not None and not 1 <= month <= 12):
+    if not 1 <= year < 9999 or (month is not None and not 1 <= month <= 12):
         abort(404)
     start = datetime(year, month or 1, 1)
-    if month is None or month == 12:
-        end = datetime(year + 1, 1, 1) if year < 9999 else datetime.max
-    else:
-        end = datetime(year, month + 1, 1)
+    end = datetime(year + 1, 1, 1) if month in (None, 12) else datetime(year, month + 1, 1)
     page = paginate(published_posts().where(Post.published_at >= start, Post.published_at < end))
     if not page.items:
         abort(404)

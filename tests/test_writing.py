@@ -285,6 +285,7 @@ def test_preview_as_published_shows_the_whole_page_and_saves_nothing(app, writer
     assert "<h1>Changed title</h1>" in response.text
     assert "<strong>words</strong>" in response.text
     assert "A preview of your unsaved changes" in response.text
+    assert '<meta name="description" content="Changed words.">' in response.text  # no excerpt
     assert stored(app, post_id).title == "Live title"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Post.id))) == 1

@@ -29,6 +29,7 @@ from blog.editing import (
 from blog.forms import ButtonForm, DeleteForm, PostForm, choices
 from blog.media import MediaError, markdown_for, store_image
 from blog.models import Category, Post, Revision, utcnow
+from blog.rendering import summarise
 from blog.revisions import compare, restore_revision
 from blog.scheduling import scheduler
 
@@ -70,15 +71,19 @@ def post_data_from(form: PostForm) -> PostData:
     )
 
 
+def form_for(post: Post) -> PostForm:
+    """The editor's form filled from the saved post, opened at its current version."""
+    form = PostForm(obj=post)
+    form.categories.choices = category_choices()
+    form.categories.data = [category.id for category in post.categories]
+    form.tags.data = ", ".join(tag.name for tag in post.tags)
+    form.version.data = str(post.version)
+    return form
+
+
 def latest_autosave(post: Post) -> Revision | None:
     return db.session.scalar(
-        db.select(Revision)
-        .where(
-            Revision.post_id == post.id,
-            Revision.kind == "autosave",
-            Revision.author_id == current_user.id,
-        )
-        .limit(1)
+        db.select(Revision).where(Revision.autosave_of(post.id, current_user.id)).limit(1)
     )
 
 
@@ -160,13 +165,11 @@ def new_post():
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id):
     post = editable_post_or_404(post_id)
-    form = PostForm(obj=post if request.method == "GET" else None)
-    form.categories.choices = category_choices()
     if request.method == "POST":
+        form = PostForm()
+        form.categories.choices = category_choices()
         return handle_post_form(form, post)
-    form.categories.data = [category.id for category in post.categories]
-    form.tags.data = ", ".join(tag.name for tag in post.tags)
-    form.version.data = str(post.version)
+    form = form_for(post)
     autosave = latest_autosave(post)
     restored = None
     if autosave and (autosave.title, autosave.body, autosave.excerpt) != (
@@ -216,14 +219,14 @@ def preview_page(post_id=None):
         abort(400, f"The preview cannot be shown ({'; '.join(problems)}).")
     data = post_data_from(form)
     body_html = render_post_body(data.body)
-    # A stand-in that is never added to the session: nothing here is saved.
+    # A stand-in, never saved (see the rollback below).
     shown = Post(
         id=post.id if post else None,
         title=" ".join(data.title.split()) or UNTITLED,
         slug=post.slug if post else "preview",
         body=data.body,
         body_html=body_html,
-        summary=data.excerpt,
+        summary=data.excerpt.strip() or summarise(body_html),
         status=post.status if post else "draft",
         type=data.type or "post",
         created_at=post.created_at if post else utcnow(),
@@ -310,11 +313,7 @@ def discard_autosave(post_id):
     post = editable_post_or_404(post_id)
     if ButtonForm().validate_on_submit():
         db.session.execute(
-            db.delete(Revision).where(
-                Revision.post_id == post.id,
-                Revision.kind == "autosave",
-                Revision.author_id == current_user.id,
-            )
+            db.delete(Revision).where(Revision.autosave_of(post.id, current_user.id))
         )
         db.session.commit()
         flash("Autosaved changes discarded.", "success")
@@ -379,9 +378,4 @@ def share(post_id):
             400, f"Choose how long the link works: {', '.join(map(str, sharing.LINK_DAYS))} days."
         )
     link = sharing.share_link(post, timedelta(days=days))
-    form = PostForm(obj=post)
-    form.categories.choices = category_choices()
-    form.categories.data = [category.id for category in post.categories]
-    form.tags.data = ", ".join(tag.name for tag in post.tags)
-    form.version.data = str(post.version)
-    return edit_page(form, post, share_link=link, share_days=days)
+    return edit_page(form_for(post), post, share_link=link, share_days=days)
