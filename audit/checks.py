@@ -25,7 +25,7 @@ LIGHTHOUSE_CATEGORIES = ("accessibility", "best-practices", "seo")
 def missing_tools() -> list[str]:
     """What is not installed, in words a person can act on."""
     missing = [
-        f"{path.relative_to(NODE_MODULES.parent)} (npm ci --prefix audit)"
+        f"{path.relative_to(NODE_MODULES.parent.parent)} (npm ci --prefix audit)"
         for path in (AXE, VNU, LIGHTHOUSE)
         if not path.exists()
     ]
