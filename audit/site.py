@@ -54,6 +54,27 @@ ARTICLES = [
 ]  # fmt: skip
 
 
+def closing_responses(app):
+    """`app`, its every response closed even when the browser hangs up half way.
+
+    Werkzeug's server reads what is left of a request before it closes the response
+    (serving.py, run_wsgi); when the browser has gone that read raises, close() is never
+    called, and a static file's handle stays open until garbage collection warns of it
+    in whichever test runs then. A generator is closed when it is collected, and closes
+    the response in its turn.
+    """
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return wsgi
+
+
 @dataclass
 class SampleSite:
     url: str
@@ -112,7 +133,7 @@ def serve():
             "PLUGINS": {"enabled": ["categories", "related_posts", "comments"]},
         })  # fmt: skip
         build(app)
-        server.app = app
+        server.app = closing_responses(app)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

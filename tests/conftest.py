@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from werkzeug.security import generate_password_hash
 
-from audit.site import CHROMIUM, CHROMIUM_ARGS  # Debian's Chromium and its flags, in one place
+# Debian's Chromium and its flags, and the test servers' response closing, in one place
+from audit.site import CHROMIUM, CHROMIUM_ARGS, closing_responses
 from blog import create_app
 from blog.database import db
 from blog.editing import PostData, categories_from_names, save_post, tags_from_names
@@ -313,7 +314,7 @@ def live_server(app):
 
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=False)
+    server = make_server("127.0.0.1", 0, closing_responses(app), threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -327,12 +328,7 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server)
 
     def only_this_site(route):
-        url = route.request.url
-        if url.endswith("/favicon.svg"):
-            # Chromium fetches the icon on its own schedule, often as a test closes the
-            # tab; the dropped download left the server's file open into a later test.
-            route.fulfill(status=204)
-        elif url.startswith(live_server):
+        if route.request.url.startswith(live_server):
             route.continue_()
         else:
             route.abort()
