@@ -63,3 +63,19 @@ def test_a_plugin_branch_is_upgraded_only_while_the_plugin_is_on(migrated_app):
 
     assert "comments_comment" not in before
     assert {"comments_comment", "comments_closed_post"} <= after
+
+
+def test_downgrade_to_base_removes_every_table_and_upgrade_builds_them_again(migrated_app):
+    app = migrated_app(BUILT_IN)
+    runner = app.test_cli_runner()
+
+    down = runner.invoke(args=["alembic", "downgrade", "base"])
+    with app.app_context():
+        left = set(inspect(db.engine).get_table_names())
+    up = runner.invoke(args=["db", "upgrade"])
+    check = runner.invoke(args=["alembic", "check"])
+
+    assert down.exit_code == 0, down.output
+    assert left <= {"alembic_version"}
+    assert up.exit_code == 0, up.output
+    assert check.exit_code == 0, check.output

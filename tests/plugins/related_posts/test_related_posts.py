@@ -1,5 +1,6 @@
 """Related posts: the ranking, the index kept in step, the box, its settings and off switch."""
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -20,7 +21,9 @@ def box(client, slug) -> list[str]:
     """The titles in a post's related box, in rank order."""
     page = client.get(f"/{slug}/").text
     section = page.partition('<section class="related-posts"')[2].partition("</section>")[0]
-    return re.findall(r'<a href="/[^"]+/">([^<]+)</a> by ', section)
+    return [
+        html.unescape(title) for title in re.findall(r'<a href="/[^"]+/">([^<]+)</a> by ', section)
+    ]
 
 
 # The pure ranking ----------------------------------------------------------------------
@@ -202,6 +205,63 @@ def test_unpublishing_takes_a_post_out_of_every_box(app, client, auth, topical_p
 
     assert all("Oven notes 2" not in box(client, slug_of(app, post_id))
                for post_id in topical_posts.values() if post_id != hidden)  # fmt: skip
+
+
+def corpus_by_topic(per_topic):
+    """The first `per_topic` labelled news articles of each topic: (title, body, topic)."""
+    import json
+
+    path = shared_file("fixtures", "related-corpus", "articles.jsonl")
+    taken = Counter()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        article = json.loads(line)
+        if taken[article["topic"]] < per_topic:
+            taken[article["topic"]] += 1
+            yield article["title"], article["body"], article["topic"]
+
+
+@pytest.mark.plugins("related_posts", related_posts=SETTINGS)
+def test_on_a_blog_big_enough_for_themes_saves_and_deletes_keep_the_lists_right(
+    app, client, auth, runner, add_post
+):
+    from plugins.related_posts import index
+
+    articles = list(corpus_by_topic(13))  # 60 posts and 5 held out: past MIN_POSTS_FOR_THEMES
+    held_out = {topic: (title, body) for title, body, topic in articles}  # each topic's last
+    topic_of = {title: topic for title, _, topic in articles}
+    for title, body, topic in articles:
+        if held_out[topic][0] != title:
+            add_post(title, body=body)
+    rebuilt = runner.invoke(args=["related_posts", "rebuild"])
+    with app.app_context():
+        themed = index.current_model().themes is not None
+
+    # New posts are placed through the theme matrix, caught up since the rebuild.
+    new = {topic: add_post(title, body=body) for topic, (title, body) in held_out.items()}
+    on_topic = {
+        topic: sum(topic_of[pick] == topic for pick in box(client, slug_of(app, post_id)))
+        for topic, post_id in new.items()
+    }
+    # An edit moves a post's row in the matrix; its box follows the new subject.
+    auth.login()
+    moved = new["sport"]
+    title, body = held_out["tech"]
+    client.post(f"/admin/posts/{moved}/edit", data={
+        "title": "Rewritten", "body": body, "publish": "1"})  # fmt: skip
+    after_edit = [topic_of.get(pick) for pick in box(client, slug_of(app, moved))]
+    # A deletion leaves the matrix short a row: it is built again, without the post.
+    gone_title = box(client, slug_of(app, new["politics"]))[0]
+    with app.app_context():
+        gone = db.session.scalar(db.select(Post.id).where(Post.title == gone_title))
+    client.post(f"/admin/posts/{gone}/delete")
+    late = add_post("Late politics", body=held_out["politics"][1] + " Parliament votes today.")
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert themed
+    assert sum(on_topic.values()) >= 10, on_topic  # of 15 picks; 3 by chance
+    assert after_edit.count("tech") >= 2, after_edit
+    assert gone_title not in box(client, slug_of(app, late))
+    assert {topic_of.get(pick) for pick in box(client, slug_of(app, late))} >= {"politics"}
 
 
 # Settings ------------------------------------------------------------------------------
