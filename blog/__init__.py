@@ -8,6 +8,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from blog import admin, auth, cli, config, database, media, posts, scheduling, theme, throttle
 from blog.forms import csrf
 from blog.plugins import collect, load_plugins
+from blog.sitetime import local_time, utc_iso
 from blog.wordpress import views as wordpress_views
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ def create_app(test_config=None):
     app.jinja_env.globals["absolute_url"] = absolute_url
     app.jinja_env.globals["canonical_url"] = canonical_url
     app.jinja_env.filters["utc_iso"] = utc_iso
+    app.jinja_env.filters["local_time"] = local_time
     register_error_pages(app)
     app.after_request(add_security_headers)
 
@@ -82,11 +84,6 @@ def add_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     return response
-
-
-def utc_iso(moment) -> str:
-    """A stored (naive, UTC) time as HTML's datetime attributes want it: whole seconds, Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def canonical_url() -> str:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import tomlkit
 
+from blog.sitetime import is_zone_name
+
 CONFIG_FILE = "config.toml"
 
 SITE_DEFAULTS = {
@@ -14,6 +16,7 @@ SITE_DEFAULTS = {
     "tagline": "",
     "url": "http://127.0.0.1:5000",
     "posts_per_page": 10,
+    "timezone": "UTC",
 }
 DEFAULT_DATABASE_URL = "sqlite:///blog.sqlite3"
 # The built-in plugins a new site starts with, in page order.
@@ -28,6 +31,7 @@ title = "My Blog"
 tagline = ""
 url = "http://127.0.0.1:5000"  # absolute links in feeds, sitemaps, emails
 posts_per_page = 10
+timezone = "UTC"  # how dates are shown and typed, e.g. "Europe/Paris"
 
 [database]
 url = "sqlite:///blog.sqlite3"  # relative to the instance folder; or postgresql+psycopg://...
@@ -113,12 +117,19 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
     known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict}
     check_keys(data, known, filename, "")
     site = dict(SITE_DEFAULTS)
-    site_types = {"title": str, "tagline": str, "url": str, "posts_per_page": int}
+    site_types = {
+        "title": str, "tagline": str, "url": str, "posts_per_page": int, "timezone": str,
+    }  # fmt: skip
     check_keys(data.get("site", {}), site_types, filename, "site.")
     site.update(data.get("site", {}))
     if site["posts_per_page"] < 1:
         raise ConfigError(f"{filename}: site.posts_per_page must be at least 1")
     site["url"] = site["url"].rstrip("/")
+    if not is_zone_name(site["timezone"]):
+        raise ConfigError(
+            f'{filename}: site.timezone "{site["timezone"]}" is not a time zone name; '
+            'use one such as "Europe/Paris" or "UTC"'
+        )
 
     check_keys(data.get("database", {}), {"url": str}, filename, "database.")
     database_url = data.get("database", {}).get("url", DEFAULT_DATABASE_URL)

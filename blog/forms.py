@@ -32,6 +32,7 @@ from wtforms.validators import (
 )
 
 from blog.models import ROLES, STATUS_LABELS
+from blog.sitetime import site_zone, zone_names
 
 # Every POST, the core's and the plugins', must carry the session's token.
 csrf = CSRFProtect()
@@ -126,7 +127,7 @@ class PostForm(FlaskForm):
         description="Unlisted: anyone with the address can read it; it is in no list or feed.",
     )
     published_at = DateTimeLocalField(
-        "Publish date (UTC)",
+        "Publish date",  # and the site's time zone, added in __init__
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()],
         description="Empty: when you press Publish. A future date schedules the post.",
@@ -144,6 +145,10 @@ class PostForm(FlaskForm):
     preview_page = SubmitField("Preview as published")
     save_draft = SubmitField("Save draft")
     publish = SubmitField("Publish")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.published_at.label.text = f"Publish date ({site_zone().key})"
 
     def validate_version(self, field):
         if field.data and not field.data.isdigit():
@@ -221,5 +226,10 @@ class SettingsForm(FlaskForm):
     )
     posts_per_page = IntegerField(
         "Posts per page", validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
+    timezone = SelectField(
+        "Time zone",
+        choices=lambda: choices((name, name.replace("_", " ")) for name in zone_names()),
+        description="Dates are shown, and publish dates typed, in this zone.",
     )
     submit = SubmitField("Save settings")

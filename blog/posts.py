@@ -1,6 +1,7 @@
 """The public pages: home, a post, and the site feed."""
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from blog.database import db
 from blog.feeds import FEED_LENGTH, atom_response
 from blog.models import ImportedItem, Post, Redirect, Tag, User, post_tag
 from blog.plugins import hooks
+from blog.sitetime import local, local_time, to_utc
 
 bp = Blueprint("posts", __name__)
 
@@ -110,11 +112,12 @@ def status_notice(post: Post) -> str:
             f"This {kind} is unlisted: anyone with its address can read it, "
             "but it is in no list, feed, sitemap or search."
         )
+    when = local_time(post.date, "%B %-d, %Y, %H:%M %Z")
     return {
         "draft": f"This {kind} is a draft",
         "pending": f"This {kind} is waiting for an editor's review",
         "private": f"This {kind} is private",
-        "scheduled": f"This {kind} is scheduled for {post.date:%B %-d, %Y, %H:%M} UTC",
+        "scheduled": f"This {kind} is scheduled for {when}",
     }.get(post.status, f"This {kind} is not published") + ": only people who can edit it see it."
 
 
@@ -217,7 +220,13 @@ def archive(year, month=None):
         abort(404)
     start = datetime(year, month or 1, 1)
     end = datetime(year + 1, 1, 1) if month in (None, 12) else datetime(year, month + 1, 1)
-    page = paginate(published_posts().where(Post.published_at >= start, Post.published_at < end))
+    try:  # the months of the site's calendar
+        start_utc, end_utc = to_utc(start), to_utc(end)
+    except OverflowError:  # year 1 east of Greenwich began before datetime's first day
+        abort(404)
+    page = paginate(
+        published_posts().where(Post.published_at >= start_utc, Post.published_at < end_utc)
+    )
     if not page.items:
         abort(404)
     hooks().posts_loaded(posts=page.items)
@@ -227,17 +236,15 @@ def archive(year, month=None):
 @bp.route("/archive/")
 def archives():
     """Every month with posts, newest first, with how many."""
-    year = db.func.extract("year", Post.published_at)
-    month = db.func.extract("month", Post.published_at)
-    months = db.session.execute(
-        db.select(year.label("year"), month.label("month"), db.func.count(Post.id))
-        .where(Post.is_listed)
-        .group_by(year, month)
-        .order_by(year.desc(), month.desc())
-    ).all()
+    # Counted here, not grouped in SQL: a month of the site's time zone has no fixed offset
+    # from UTC (summer time), and a date column is all this reads, even for 10,000 posts.
+    dates = db.session.scalars(
+        db.select(Post.published_at).where(Post.is_listed, Post.published_at.is_not(None))
+    )
+    months = Counter((moment.year, moment.month) for moment in map(local, dates))
     years: dict[int, list[tuple[datetime, int]]] = {}
-    for y, m, count in months:
-        years.setdefault(int(y), []).append((datetime(int(y), int(m), 1), count))
+    for (y, m), count in sorted(months.items(), reverse=True):
+        years.setdefault(y, []).append((datetime(y, m, 1), count))
     return render_template("posts/archives.html", years=years)
 
 

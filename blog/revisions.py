@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from blog.editing import PostData, save_post
 from blog.models import Post, Revision, User
+from blog.sitetime import local_time
 
 CONTEXT_LINES = 3
 
@@ -50,7 +51,7 @@ def compare(older: Revision, newer: Revision) -> list[FieldChange]:
 
 def restore_revision(post: Post, revision: Revision, user: User) -> Post:
     """Put the revision's words back; the result is itself a new revision."""
-    when = f"{revision.created_at:%Y-%m-%d %H:%M} UTC"
+    when = local_time(revision.created_at)
     by = f" by {revision.author.name}" if revision.author else ""
     data = PostData(
         title=revision.title,

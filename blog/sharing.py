@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from blog.database import db
 from blog.models import Post
+from blog.sitetime import local_time
 
 LINK_DAYS = (1, 7, 30)
 SALT = "pressroom-share-draft"
@@ -53,4 +54,4 @@ def shared_draft(token: str):
 
 
 def expires_text(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return local_time(datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None))

@@ -224,7 +224,7 @@
         if (!answer.saved) return;
         autosavedSnapshot = current;
         if (answer.edit_url) becomeDraft(answer, current);
-        status.textContent = `Autosaved at ${answer.saved_at} UTC`;
+        status.textContent = `Autosaved at ${answer.saved_at}`;
         if (answer.conflict) showConflict(answer.conflict);
       } catch (error) {
         status.textContent = "Autosave failed (offline?); your text is still here.";
@@ -298,9 +298,14 @@
   // ---- Scheduling: "Publish" with a date to come schedules the post; say so.
   const date = form.elements.published_at;
   const publish = form.elements.publish;
+  // The date is typed in the site's time zone, which may not be this browser's: both are
+  // read as if UTC, against the site's clock as the page was sent, moved on since.
+  const siteClockAhead = date && date.dataset.siteNow
+    ? Date.parse(date.dataset.siteNow + "Z") - Date.now()
+    : 0;
   function labelPublish() {
-    const when = date.value ? new Date(date.value + "Z") : null;
-    publish.value = when && when > new Date() ? "Schedule" : "Publish";
+    const when = date.value ? Date.parse(date.value + "Z") : NaN;
+    publish.value = when > Date.now() + siteClockAhead ? "Schedule" : "Publish";
   }
   if (date && publish) {
     date.addEventListener("input", labelPublish);

@@ -323,9 +323,10 @@ def live_server(app):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh browser tab that may only talk to the live server."""
-    context = browser.new_context(base_url=live_server)
+def new_tab(browser, live_server):
+    """Opens fresh browser tabs, each in its own context (`context_options` as Playwright
+    takes them), that may only talk to the live server; a script error fails the test."""
+    contexts, script_errors = [], []
 
     def only_this_site(route):
         if route.request.url.startswith(live_server):
@@ -333,11 +334,22 @@ def page(browser, live_server):
         else:
             route.abort()
 
-    context.route("**/*", only_this_site)
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    script_errors = []
-    tab.on("pageerror", lambda error: script_errors.append(str(error)))
-    yield tab
-    context.close()
+    def open_tab(**context_options):
+        context = browser.new_context(base_url=live_server, **context_options)
+        contexts.append(context)
+        context.route("**/*", only_this_site)
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        tab.on("pageerror", lambda error: script_errors.append(str(error)))
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
     assert script_errors == [], f"the page's JavaScript failed: {script_errors}"
+
+
+@pytest.fixture
+def page(new_tab):
+    """A fresh browser tab that may only talk to the live server."""
+    return new_tab()

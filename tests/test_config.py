@@ -95,6 +95,7 @@ def test_environment_overrides_the_file(instance, monkeypatch):
         ('secret_key = "x"\n[plugins]\ncategories = 3', "plugins.categories must be a table"),
         ('secret_key = "x"\nsite = "x"', "'site' must be a table"),
         ('[site]\ntitle = "x"', "secret_key is missing"),
+        ('secret_key = "x"\n[site]\ntimezone = "Mars/Olympus"', 'site.timezone "Mars/Olympus"'),
         ('secret_key = "x"\n[site\ntitle = "x"', "line 2"),
     ],
 )

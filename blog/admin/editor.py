@@ -32,6 +32,7 @@ from blog.models import Category, Post, Revision, utcnow
 from blog.rendering import summarise
 from blog.revisions import compare, restore_revision
 from blog.scheduling import scheduler
+from blog.sitetime import local, local_time, to_utc
 
 UNTITLED = "Untitled draft"
 
@@ -65,7 +66,7 @@ def post_data_from(form: PostForm) -> PostData:
         status=status,
         categories=sorted(categories, key=lambda category: wanted.index(category.id)),
         tags=tags_from_names((form.tags.data or "").split(",")),
-        published_at=form.published_at.data,
+        published_at=to_utc(form.published_at.data) if form.published_at.data else None,
         type=form.type.data if full_form else None,
         sticky=form.sticky.data if full_form else None,
     )
@@ -78,6 +79,8 @@ def form_for(post: Post) -> PostForm:
     form.categories.data = [category.id for category in post.categories]
     form.tags.data = ", ".join(tag.name for tag in post.tags)
     form.version.data = str(post.version)
+    if post.published_at:  # the author reads and types the site's local time
+        form.published_at.data = local(post.published_at).replace(tzinfo=None)
     return form
 
 
@@ -99,6 +102,7 @@ def edit_page(form: PostForm, post: Post | None, conflict: Post | None = None, *
         preview=preview,
         words=words,
         conflict=conflict,
+        site_now=local_time(utcnow(), "%Y-%m-%dT%H:%M:%S"),  # the Schedule button's clock
         **extra,
     ), status
 
@@ -146,7 +150,7 @@ def handle_post_form(form: PostForm, post: Post | None):
         return edit_page(form, post, conflict=conflict.post)
     if saved.status == "scheduled":
         scheduler().due_soon(saved.published_at)
-        when = f"{saved.published_at:%Y-%m-%d %H:%M} UTC"
+        when = local_time(saved.published_at)
         flash(f"Scheduled: {saved.title} goes out on {when}", "success")
     elif saved.is_public:
         flash(f"Published: {saved.title}", "success")
@@ -275,7 +279,7 @@ def autosave(post_id=None):
             edit_url=url_for("admin.edit_post", post_id=post.id),
             autosave_url=url_for("admin.autosave", post_id=post.id),
             preview_page_url=url_for("admin.preview_page", post_id=post.id),
-            saved_at=f"{post.updated_at:%H:%M:%S}",
+            saved_at=local_time(post.updated_at, "%H:%M:%S %Z"),
         )
     post = editable_post_or_404(post_id)
     copy = latest_autosave(post) or Revision(post_id=post.id, author_id=current_user.id)
@@ -284,7 +288,11 @@ def autosave(post_id=None):
     copy.created_at = utcnow()
     db.session.add(copy)
     db.session.commit()
-    answer = {"saved": True, "version": post.version, "saved_at": f"{copy.created_at:%H:%M:%S}"}
+    answer = {
+        "saved": True,
+        "version": post.version,
+        "saved_at": local_time(copy.created_at, "%H:%M:%S %Z"),
+    }
     opened_at = form.get("version", "")
     if opened_at.isdigit() and int(opened_at) != post.version:
         answer["conflict"] = conflict_message(post)
@@ -302,8 +310,9 @@ def conflict_message(post: Post) -> str:
     who = last.author.name if last and last.author else "Someone"
     if last and last.author_id == current_user.id:
         who = "You (in another tab or window)"
+    when = local_time(post.updated_at, "%H:%M:%S %Z")
     return (
-        f"{who} saved this post at {post.updated_at:%H:%M:%S} UTC, after this page was opened. "
+        f"{who} saved this post at {when}, after this page was opened. "
         "Your words are kept as an autosave; saving now would replace that newer version."
     )
 
@@ -364,7 +373,7 @@ def restore(post_id, revision_id):
     except PostError as error:
         flash(f"The revision could not be restored: {error}", "error")
         return redirect(url_for("admin.revisions", post_id=post.id))
-    flash(f"Restored the version of {revision.created_at:%Y-%m-%d %H:%M} UTC.", "success")
+    flash(f"Restored the version of {local_time(revision.created_at)}.", "success")
     return redirect(url_for("admin.edit_post", post_id=post.id))
 
 

@@ -198,6 +198,7 @@ def settings():
                 "tagline": (form.tagline.data or "").strip(),
                 "url": form.url.data.strip().rstrip("/"),
                 "posts_per_page": form.posts_per_page.data,
+                "timezone": form.timezone.data,
             },
         )
         flash("Settings saved.", "success")

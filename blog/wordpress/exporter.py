@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from blog.database import db
 from blog.models import Attachment, Category, Post, Tag, User
 from blog.plugins import hooks
+from blog.sitetime import local
 from blog.wordpress.wxr import PRESSROOM_STATUS, WxrComment, WxrItem
 
 WP = "http://wordpress.org/export/1.2/"
@@ -85,6 +86,11 @@ def _child(parent: Element, name: str, text="", cdata: bool = False, **attribute
 
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "0000-00-00 00:00:00"
+
+
+def _site_date(value: datetime | None) -> str:
+    """WordPress's post_date and comment_date are the site's local time (the _gmt ones UTC)."""
+    return _date(local(value).replace(tzinfo=None) if value else None)
 
 
 def export_wordpress(out: BinaryIO) -> Counter:
@@ -259,10 +265,10 @@ def _item_element(item: WxrItem, url: str, post: Post | None = None):
     _child(element, "content:encoded", item.content, cdata=True)
     _child(element, "excerpt:encoded", item.excerpt, cdata=True)
     _child(element, "wp:post_id", item.wp_id)
-    _child(element, "wp:post_date", _date(item.date), cdata=True)
+    _child(element, "wp:post_date", _site_date(item.date), cdata=True)
     _child(element, "wp:post_date_gmt", _date(item.date), cdata=True)
     if post is not None:
-        _child(element, "wp:post_modified", _date(post.updated_at), cdata=True)
+        _child(element, "wp:post_modified", _site_date(post.updated_at), cdata=True)
         _child(element, "wp:post_modified_gmt", _date(post.updated_at), cdata=True)
     _child(element, "wp:comment_status", item.comment_status, cdata=True)
     _child(element, "wp:ping_status", "closed", cdata=True)
@@ -294,7 +300,7 @@ def _comment_element(parent: Element, comment: WxrComment) -> None:
     _child(element, "wp:comment_author_email", comment.email, cdata=True)
     _child(element, "wp:comment_author_url", comment.url)
     _child(element, "wp:comment_author_IP", comment.ip, cdata=True)
-    _child(element, "wp:comment_date", _date(comment.date), cdata=True)
+    _child(element, "wp:comment_date", _site_date(comment.date), cdata=True)
     _child(element, "wp:comment_date_gmt", _date(comment.date), cdata=True)
     _child(element, "wp:comment_content", comment.content, cdata=True)
     _child(element, "wp:comment_approved", comment.approved, cdata=True)

@@ -232,7 +232,7 @@ def test_drop_an_image_into_the_body(editor):
     )
 
 
-def test_schedule_a_post_and_it_goes_out_by_itself(editor, browser, live_server, app):
+def test_schedule_a_post_and_it_goes_out_by_itself(editor, new_tab, app):
     editor.get_by_label("Title").fill("Timed post")
     editor.get_by_label("Body").fill("Out in a moment.")
     when = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
@@ -243,17 +243,32 @@ def test_schedule_a_post_and_it_goes_out_by_itself(editor, browser, live_server,
     editor.wait_for_url("**/edit")
     assert "Scheduled: Timed post goes out on" in editor.content()
 
-    reader = browser.new_context(base_url=live_server)
-    try:
-        visitor = reader.new_page()
-        assert visitor.goto("/timed-post/").status == 404
-        time.sleep(max(0.0, (when - utcnow()).total_seconds()) + 0.5)
-        assert visitor.goto("/timed-post/").status == 200  # this request published it
-        assert visitor.locator("article.post h1").inner_text() == "Timed post"
-    finally:
-        reader.close()
+    visitor = new_tab()
+    assert visitor.goto("/timed-post/").status == 404
+    time.sleep(max(0.0, (when - utcnow()).total_seconds()) + 0.5)
+    assert visitor.goto("/timed-post/").status == 200  # this request published it
+    assert visitor.locator("article.post h1").inner_text() == "Timed post"
     with app.app_context():
         assert db.session.scalar(db.select(Post.status)) == "published"
+
+
+@pytest.mark.config(
+    SITE={"title": "My Blog", "url": "http://blog.test", "timezone": "Asia/Kolkata"}
+)
+def test_the_schedule_button_reads_the_date_in_the_site_zone(new_tab, add_user):
+    add_user("alice")
+    page = new_tab(timezone_id="America/New_York")  # the author is away; the site is in India
+    log_in(page)
+    page.goto("/admin/posts/new")
+    date = page.get_by_label("Publish date (Asia/Kolkata)")
+    in_india = utcnow() + timedelta(hours=5, minutes=30)
+
+    date.fill((in_india - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    past = page.get_by_role("button", name="Publish", exact=True).is_visible()
+    date.fill((in_india + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    future = page.get_by_role("button", name="Schedule", exact=True).is_visible()
+
+    assert past and future
 
 
 def test_restore_an_earlier_revision(page, add_user, add_post):
@@ -315,18 +330,8 @@ def test_preview_as_published_opens_the_page_in_a_new_tab(editor):
 
 
 @pytest.fixture
-def no_script_page(browser, live_server):
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server) else route.abort()
-        ),
-    )
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    yield tab
-    context.close()
+def no_script_page(new_tab):
+    return new_tab(java_script_enabled=False)
 
 
 def test_the_editor_works_without_javascript(no_script_page, add_user, tmp_path, app):
