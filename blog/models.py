@@ -130,6 +130,8 @@ class Post(db.Model):
     # Counts saves. The editor sends back the number it was opened at, so that a save
     # from a stale tab is caught instead of silently undoing someone's newer words.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # In every share-a-draft link made for the post; raising it withdraws them all.
+    share_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     author: Mapped[User] = relationship(back_populates="posts")
     categories: Mapped[list[Category]] = relationship(

@@ -122,3 +122,45 @@ def test_share_links_are_for_editors_and_sane_lifetimes(app, writer, add_post, a
     bob = app.test_client()
     bob.post("/login", data={"username": "bob", "password": "password123"})
     assert bob.post(f"/admin/posts/{post_id}/share", data={"days": "7"}).status_code == 403
+
+
+def test_withdrawing_stops_every_link_made_so_far_and_new_ones_work(app, writer, add_post):
+    post_id = add_post("Secret plans", status="draft")
+    leaked = [share(writer, post_id, days).removeprefix("http://blog.test") for days in (1, 30)]
+    other_post = share(writer, add_post("Other plans", status="draft"), 7)
+    reader = app.test_client()
+
+    withdrawn = writer.post(f"/admin/posts/{post_id}/share/withdraw")
+    editor = writer.get(withdrawn.headers["Location"]).text
+    fresh = share(writer, post_id).removeprefix("http://blog.test")
+
+    assert withdrawn.status_code == 302
+    assert "Share links withdrawn" in editor
+    for path in leaked:
+        response = reader.get(path)
+        assert response.status_code == 410
+        assert "The author has withdrawn this preview link." in response.text
+    assert reader.get(fresh).status_code == 200
+    assert reader.get(other_post.removeprefix("http://blog.test")).status_code == 200
+
+
+def test_a_link_made_before_links_could_be_withdrawn_still_works(app, add_post):
+    from blog.sharing import serializer
+
+    post_id = add_post("Secret plans", status="draft")
+    with app.app_context():
+        token = serializer().dumps({"post": post_id, "expires": 2_000_000_000})
+
+    assert app.test_client().get(f"/preview/{token}").status_code == 200
+
+
+def test_only_the_posts_editors_withdraw_its_links(app, writer, add_post, add_user):
+    post_id = add_post("Secret plans", status="draft")
+    add_user("bob", role="author")
+    bob = app.test_client()
+    bob.post("/login", data={"username": "bob", "password": "password123"})
+
+    assert bob.post(f"/admin/posts/{post_id}/share/withdraw").status_code == 403
+    assert app.test_client().post(f"/admin/posts/{post_id}/share/withdraw").status_code == 302
+    with app.app_context():
+        assert db.session.get(Post, post_id).share_generation == 0

@@ -388,3 +388,14 @@ def share(post_id):
         )
     link = sharing.share_link(post, timedelta(days=days))
     return edit_page(form_for(post), post, share_link=link, share_days=days)
+
+
+@bp.route("/posts/<int:post_id>/share/withdraw", methods=["POST"])
+def withdraw_share_links(post_id):
+    """Every share link made for the post stops working (a link went further than meant)."""
+    post = editable_post_or_404(post_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    sharing.withdraw_links(post)
+    flash("Share links withdrawn: every link made so far for this post stops working.", "success")
+    return redirect(url_for("admin.edit_post", post_id=post.id))
