@@ -12,7 +12,7 @@ from markupsafe import Markup
 from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 
-from blog import search
+from blog import media, search
 from blog.database import db
 from blog.media import responsive_images
 from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
@@ -274,6 +274,7 @@ def save_post(
         db.session.flush()
         keep_revision(post, author, note)
         search.index_post(post.id, post.title, post.body_html)
+        media.record_uses(post.id, post.body, post.featured_image_id)
         hooks().post_saved(post=post, form=form if form is not None else {})
         db.session.commit()
     except IntegrityError as error:

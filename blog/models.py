@@ -241,6 +241,16 @@ class Attachment(db.Model):
 
 Post.featured_image = relationship(Attachment, foreign_keys=[Post.featured_image_id])
 
+# Which posts show which files (in the body, or as the featured image): the media library
+# says where a file is used before it is deleted. Kept by blog/media.py on every save.
+attachment_use = Table(
+    "attachment_use",
+    db.Model.metadata,
+    Column("attachment_id", ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True),
+    Column("post_id", ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_attachment_use_post_id", "post_id", "attachment_id"),
+)
+
 
 class Redirect(db.Model):
     """An old address of a post (from an earlier site, or an earlier slug): 301 to it."""

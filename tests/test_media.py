@@ -278,6 +278,73 @@ def test_the_media_library_lists_searches_and_deletes(app, writer):
     assert f'id="media-{sunset_id}"' not in writer.get("/admin/media/").text
 
 
+def item_of(library: str, attachment_id: int) -> str:
+    """One file's entry on the media library page."""
+    return library.partition(f'id="media-{attachment_id}"')[2].partition("</li>")[0]
+
+
+def test_the_library_says_which_posts_show_a_file(app, writer):
+    sunset = upload(writer, image_bytes(600, 300), name="sunset.jpg").json
+    cat = upload(writer, image_bytes(100, 100), name="cat.png").json
+    spare = upload(writer, image_bytes(100, 100), name="spare.png").json
+    writer.post("/admin/posts/new", data={
+        "title": "Evening", "body": f"Look:\n\n{sunset['markdown']}", "publish": "1"})  # fmt: skip
+    with_host = f"![A cat](http://blog.test{cat['url']})"  # the site's own address counts too
+    writer.post("/admin/posts/new", data={"title": "Pets", "body": with_host, "publish": "1"})
+    writer.post("/admin/posts/new", data={
+        "title": "Dusk", "body": f"Again: {sunset['markdown']}", "publish": "1"})  # fmt: skip
+
+    library = writer.get("/admin/media/").text
+    unused = writer.get("/admin/media/?unused=1").text
+    assert '<a href="/admin/posts/3/edit">Dusk</a>, <a href="/admin/posts/1/edit">Evening' in (
+        item_of(library, sunset["id"])
+    )
+    assert "2 posts show it and will show a broken image." in item_of(library, sunset["id"])
+    assert ">Pets</a>" in item_of(library, cat["id"])
+    assert "Not shown in any post" in item_of(library, spare["id"])
+    assert "No post shows it." in item_of(library, spare["id"])
+    assert f'id="media-{spare["id"]}"' in unused
+    assert f'id="media-{sunset["id"]}"' not in unused and f'id="media-{cat["id"]}"' not in unused
+
+    # The uses follow every save: the picture taken out, the post deleted.
+    writer.post("/admin/posts/1/edit", data={"title": "Evening", "body": "Gone.", "publish": "1"})
+    writer.post("/admin/posts/2/delete")
+    unused = writer.get("/admin/media/?unused=1").text
+    assert f'id="media-{cat["id"]}"' in unused
+    assert ">Dusk</a>" in item_of(writer.get("/admin/media/").text, sunset["id"])
+
+
+def test_a_file_is_found_by_any_address_a_post_gives_it():
+    from blog.media import addresses_in
+
+    body = (
+        "![Resized by WordPress](https://old.example/wp-content/uploads/2019/01/dog-300x200.jpg)"
+        ' <img src="https://blog.example/uploads/2026/11/cat.png" alt="">'
+        ' [and a link](/uploads/2026/11/notes.pdf "Notes")'
+    )
+
+    assert {
+        "https://old.example/wp-content/uploads/2019/01/dog.jpg",
+        "https://old.example/wp-content/uploads/2019/01/dog-300x200.jpg",
+        "/uploads/2026/11/cat.png",
+        "/uploads/2026/11/notes.pdf",
+    } <= addresses_in(body)
+
+
+def test_deleting_a_file_forgets_where_it_was_shown(app, writer):
+    from blog.models import attachment_use
+
+    sunset = upload(writer, image_bytes(600, 300), name="sunset.jpg").json
+    writer.post("/admin/posts/new", data={
+        "title": "Evening", "body": sunset["markdown"], "publish": "1"})  # fmt: skip
+
+    writer.post(f"/admin/media/{sunset['id']}/delete")
+
+    with app.app_context():
+        assert db.session.execute(db.select(attachment_use)).all() == []
+        assert db.session.scalar(db.select(db.func.count()).select_from(Attachment)) == 0
+
+
 def test_the_library_upload_form_works_without_javascript(app, writer):
     response = writer.post(
         "/admin/media/",

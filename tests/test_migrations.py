@@ -79,3 +79,26 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_builds_them_again(mig
     assert left <= {"alembic_version"}
     assert up.exit_code == 0, up.output
     assert check.exit_code == 0, check.output
+
+
+def test_the_migration_that_adds_file_uses_finds_them_in_the_posts_there_are(migrated_app):
+    from blog.editing import PostData, save_post
+    from blog.models import Attachment, User, attachment_use
+
+    app = migrated_app([])
+    runner = app.test_cli_runner()
+    with app.app_context():
+        author = User(username="al", email="al@example.com")
+        db.session.add_all([author, Attachment(url="/uploads/2026/11/a.png", path="2026/11/a.png")])
+        db.session.commit()
+        save_post(PostData(title="Shown", body="![A](/uploads/2026/11/a.png)"), author)
+        before = db.session.execute(db.select(attachment_use)).all()
+        db.session.remove()
+
+    down = runner.invoke(args=["alembic", "downgrade", "0005core"])
+    up = runner.invoke(args=["db", "upgrade"])
+    with app.app_context():
+        after = db.session.execute(db.select(attachment_use)).all()
+
+    assert down.exit_code == 0 and up.exit_code == 0, down.output + up.output
+    assert before == after == [(1, 1)]

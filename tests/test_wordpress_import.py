@@ -5,7 +5,16 @@ from html.parser import HTMLParser
 import pytest
 
 from blog.database import db
-from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User
+from blog.models import (
+    Attachment,
+    Category,
+    ImportedItem,
+    Post,
+    Redirect,
+    Tag,
+    User,
+    attachment_use,
+)
 from blog.wordpress.importer import import_wordpress
 from blog.wordpress.wxr import WxrError
 from tests.conftest import TEST_PASSWORD_HASH, shared_file
@@ -168,6 +177,10 @@ def test_theme_unit_test_data_every_piece_accounted_for(make_app):
             db.select(Post).where(Post.featured_image_id.is_not(None))
         ).all()
         assert featured and all(post.featured_image.url.startswith("https://") for post in featured)
+        shown = db.session.scalar(
+            db.select(db.func.count(attachment_use.c.attachment_id.distinct()))
+        )
+        assert shown == 37  # the media library knows which posts show each imported file
 
     add_owner(app)
     client = app.test_client()

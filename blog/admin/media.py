@@ -2,15 +2,15 @@
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import exists, or_
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
 from blog.admin import bp
 from blog.database import db
 from blog.forms import DeleteForm, UploadForm
-from blog.media import MediaError, delete_attachment, markdown_for, store_image
-from blog.models import Attachment
+from blog.media import MediaError, delete_attachment, markdown_for, store_image, uses_of
+from blog.models import Attachment, attachment_use
 
 MEDIA_PER_PAGE = 40
 
@@ -50,6 +50,9 @@ def media():
                 Attachment.url.ilike(pattern, escape="\\"),
             )
         )
+    unused = request.args.get("unused") == "1"
+    if unused:  # for tidying up: files no post shows
+        query = query.where(~exists().where(attachment_use.c.attachment_id == Attachment.id))
     page = db.paginate(
         query.order_by(Attachment.created_at.desc(), Attachment.id.desc()),
         per_page=MEDIA_PER_PAGE,
@@ -57,8 +60,10 @@ def media():
     return render_template(
         "admin/media.html",
         page=page,
+        uses=uses_of([item.id for item in page.items]),
         form=form,
         q=words,
+        unused=unused,
         delete_form=DeleteForm(),
         can_manage=can_manage,
         markdown_for=markdown_for,
@@ -98,4 +103,6 @@ def delete_media(attachment_id):
         name = attachment.title or attachment.url
         delete_attachment(attachment)
         flash(f"Deleted: {name}", "success")
-    return redirect(url_for("admin.media", q=request.args.get("q") or None))
+    return redirect(
+        url_for("admin.media", q=request.args.get("q") or None, unused=request.args.get("unused"))
+    )

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 from slugify import slugify
 from sqlalchemy import or_
 
-from blog import search
+from blog import media, search
 from blog.database import db
 from blog.editing import RESERVED_SLUGS, SLUG_MAX, make_slug, unique_slug
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
@@ -192,6 +192,9 @@ class _Import:
         self.media: dict[int, int] = {}  # WordPress attachment id -> attachment id
         self.posts: dict[int, int] = {}  # WordPress post id -> post id
         self.pending_parents: list[tuple[int, int]] = []  # (attachment id, WordPress parent)
+        # Every file's address -> attachment id, to note which posts show which files
+        # without a query per post.
+        self.files = dict(db.session.execute(db.select(Attachment.url, Attachment.id)).all())
 
     def flush(self) -> None:
         """Write what is pending and let go of it; the transaction stays open.
@@ -315,6 +318,7 @@ class _Import:
             )
             db.session.add(attachment)
             db.session.flush()
+            self.files[attachment.url] = attachment.id
             db.session.add(
                 ImportedItem(
                     source=self.source[:500],
@@ -453,6 +457,7 @@ class _Import:
         db.session.add(post)
         db.session.flush()
         search.index_post(post.id, post.title, post.body_html)
+        media.record_uses(post.id, post.body, post.featured_image_id, self.files)
         db.session.add(
             ImportedItem(
                 source=self.source[:500], wp_id=item.wp_id, guid=item.guid[:500], post_id=post.id

@@ -383,7 +383,5 @@ def test_the_media_library_uploads_searches_and_deletes(page, add_user, tmp_path
     page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Delete lighthouse at dusk").click()
     page.wait_for_selector(".media-item", state="detached")
-    assert questions == [
-        "Delete lighthouse at dusk for good? Posts that show it will show a broken image."
-    ]
+    assert questions == ["Delete lighthouse at dusk for good? No post shows it."]
     assert "Deleted: lighthouse" in page.content()
