@@ -17,7 +17,7 @@ from blog.database import db
 from blog.media import responsive_images
 from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
 from blog.plugins import hooks
-from blog.rendering import render_markdown, summarise
+from blog.rendering import post_summary, render_markdown
 
 # First path segments the site itself uses; a post there could never be reached.
 RESERVED_SLUGS = frozenset(
@@ -204,7 +204,7 @@ def apply(post: Post, data: PostData) -> None:
     post.body = data.body
     post.body_html = str(render_post_body(data.body))
     post.excerpt = data.excerpt.strip()
-    post.summary = post.excerpt or summarise(post.body_html)
+    post.summary = post_summary(post.excerpt, post.body, post.body_html)
     post.categories = list(data.categories)
     post.tags = list(data.tags)
     if data.type is not None:
@@ -246,6 +246,27 @@ def keep_revision(post: Post, author: User | None, note: str = "") -> Revision |
     return revision
 
 
+def keep_first_version(post: Post) -> None:
+    """Before a post's first edit here, keep the words it came with (an imported post, or
+    one older than revisions), so that the edit can be compared and undone."""
+    kept = db.session.scalar(
+        db.select(Revision.id).where(Revision.post_id == post.id, Revision.kind == "save").limit(1)
+    )
+    if kept is None:
+        db.session.add(
+            Revision(
+                post_id=post.id,
+                author_id=post.author_id,
+                kind="save",
+                created_at=post.updated_at,
+                title=post.title,
+                body=post.body,
+                excerpt=post.excerpt,
+                note="As it was before its first edit here",
+            )
+        )
+
+
 def save_post(
     data: PostData,
     author: User,
@@ -270,6 +291,8 @@ def save_post(
             if post is None:
                 post = Post(author=author)
                 db.session.add(post)
+            else:
+                keep_first_version(post)
             apply(post, data)
         db.session.flush()
         keep_revision(post, author, note)

@@ -100,6 +100,28 @@ def plain_text(fragment: str) -> str:
     return " ".join(html.unescape(words).split())
 
 
+# The author's "read more" break, as WordPress writes it (the page never shows it: the
+# sanitiser drops comments). What comes before it is the post's teaser in lists.
+MORE = "<!--more-->"
+_more_break = re.compile(r"^[ \t]*<!--\s*more\b[^>]*-->", re.M | re.I)
+
+
+def more_break(body: str) -> re.Match | None:
+    """Where the body's first <!--more--> line is, if it has one."""
+    return _more_break.search(body)
+
+
+def post_summary(excerpt: str, body: str, body_html: str) -> str:
+    """What lists show of a post: its excerpt; else all before a <!--more--> line; else
+    the body's first 55 words."""
+    if excerpt.strip():
+        return excerpt.strip()
+    more = more_break(body)
+    if more and (teaser := plain_text(render_markdown(body[: more.start()]))):
+        return teaser
+    return summarise(body_html)
+
+
 def summarise(body_html: str, words: int = 55) -> str:
     """The first `words` words of the body, as WordPress makes an automatic excerpt."""
     parts = plain_text(body_html).split(" ")

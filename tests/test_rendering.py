@@ -116,6 +116,28 @@ def test_summary_is_the_first_55_words_as_plain_text():
     assert summarise("<p>Short &amp; <em>sweet</em>.</p><p>Next</p>") == "Short & sweet. Next"
 
 
+def test_a_more_break_makes_the_teaser_lists_show(client, add_post):
+    body = "A teaser with **bold** words.\n\n<!--more-->\n\nThe rest, for readers who click."
+    add_post("With a break", body=body)
+    add_post("No teaser", body="<!-- more -->\n\nOnly after the break.")
+
+    home = client.get("/").text
+    page = client.get("/with-a-break/").text
+
+    assert '<p class="post-excerpt">A teaser with bold words.</p>' in home
+    assert "The rest, for readers who click." not in home
+    assert '<p class="post-excerpt">Only after the break.</p>' in home  # nothing before it
+    assert "The rest, for readers who click." in page and "more--" not in page
+
+
+def test_an_excerpt_beats_the_more_break(app, writer):
+    writer.post("/admin/posts/new", data={
+        "title": "Both", "excerpt": "The excerpt.", "body": "Teaser.\n\n<!--more-->\n\nRest.",
+        "publish": "1"})  # fmt: skip
+
+    assert '<p class="post-excerpt">The excerpt.</p>' in writer.get("/").text
+
+
 def test_naughty_strings_make_posts_that_render(client, add_post):
     strings = json.loads(shared_file("fixtures", "blns.json").read_text(encoding="utf-8"))
     failures = []

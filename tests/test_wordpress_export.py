@@ -41,6 +41,7 @@ def snapshot(app) -> dict:
                     tuple(c.name for c in post.categories),
                     tuple(t.name for t in post.tags),
                     post.excerpt,
+                    post.summary,  # from the <!--more--> break, where there is one
                     plain_text(post.body_html),
                     post.featured_image.url if post.featured_image else None,
                 )

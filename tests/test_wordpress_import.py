@@ -177,6 +177,13 @@ def test_theme_unit_test_data_every_piece_accounted_for(make_app):
             db.select(Post).where(Post.featured_image_id.is_not(None))
         ).all()
         assert featured and all(post.featured_image.url.startswith("https://") for post in featured)
+        more = db.session.scalar(db.select(Post).where(Post.title == "Template: More Tag"))
+        assert more.summary == (
+            "This content is before the more tag. Right after this sentence should be a "
+            '"continue reading" button of some sort on list pages of themes that show full '
+            "content. It won't show on single pages or on themes showing excerpts."
+        )
+        assert "\n\n<!--more-->\n\nAnd this content is after the more tag." in more.body
         shown = db.session.scalar(
             db.select(db.func.count(attachment_use.c.attachment_id.distinct()))
         )

@@ -125,6 +125,31 @@ def test_restoring_a_revision_saves_it_as_a_new_one(app, writer):
         assert newest.note.startswith("Restored from ") and newest.note.endswith(" by alice")
 
 
+def test_an_imported_posts_first_edit_keeps_the_words_it_came_with(app, writer):
+    from blog.wordpress.importer import import_wordpress
+    from tests.conftest import shared_file
+
+    with app.app_context():
+        import_wordpress(shared_file("fixtures", "wordpress-seed.xml"))
+        post = db.session.scalars(db.select(Post).order_by(Post.id)).first()
+        post_id, imported, imported_at = post.id, post.body, post.updated_at
+    assert revisions_of(app, post_id) == []  # an import keeps no copy of its own
+
+    edit(writer, post_id, 1, title=post.title, body="Rewritten here.", publish="1")
+    edit(writer, post_id, 2, title=post.title, body="Rewritten again.", publish="1")
+    page = writer.get(f"/admin/posts/{post_id}/revisions/").text
+
+    assert [body for _, body in revisions_of(app, post_id)] == [
+        imported,
+        "Rewritten here.",
+        "Rewritten again.",
+    ]
+    with app.app_context():
+        first = db.session.scalar(db.select(Revision).order_by(Revision.id).limit(1))
+        assert (first.created_at, first.author_id) == (imported_at, post.author_id)
+    assert "As it was before its first edit here" in page
+
+
 def test_revisions_are_for_those_who_may_edit_the_post(app, client, auth, add_user, add_post):
     post_id = add_post("Alice's", author="alice")
     add_user("bob", role="author")

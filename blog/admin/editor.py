@@ -29,7 +29,7 @@ from blog.editing import (
 from blog.forms import ButtonForm, DeleteForm, PostForm, choices
 from blog.media import MediaError, markdown_for, store_image
 from blog.models import Category, Post, Revision, utcnow
-from blog.rendering import summarise
+from blog.rendering import post_summary
 from blog.revisions import compare, restore_revision
 from blog.scheduling import scheduler
 from blog.sitetime import local, local_time, to_utc
@@ -230,7 +230,7 @@ def preview_page(post_id=None):
         slug=post.slug if post else "preview",
         body=data.body,
         body_html=body_html,
-        summary=data.excerpt.strip() or summarise(body_html),
+        summary=post_summary(data.excerpt, data.body, body_html),
         status=post.status if post else "draft",
         type=data.type or "post",
         created_at=post.created_at if post else utcnow(),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import lxml.html
 from markdownify import MarkdownConverter
 
-from blog.rendering import sanitise
+from blog.rendering import MORE, sanitise
 
 
 @dataclass
@@ -32,12 +32,18 @@ class Media:
 GalleryLookup = Callable[[list[int]], list[Media]]
 
 _block_comment = re.compile(r"<!--\s*/?wp:.*?-->", re.S)
-_more = re.compile(r"<!--(?:more|nextpage|noteaser)(?:\s.*?)?-->", re.S)
+_more = re.compile(r"<!--more(?:\s.*?)?-->", re.S)
+_other_breaks = re.compile(r"<!--(?:nextpage|noteaser)(?:\s.*?)?-->", re.S)  # not kept
+# The <!--more--> break crosses the sanitiser and markdownify (or, exporting, the Markdown
+# renderer) as this word, alone in its paragraph, and becomes the break again after.
+MORE_PLACEHOLDER = "PRESSROOMMOREBREAK"
 
 
 def to_markdown(content: str, gallery: GalleryLookup = lambda ids: []) -> str:
     """A WordPress post's content as clean, safe Markdown."""
     is_blocks = "<!-- wp:" in content
+    content = _other_breaks.sub("", content)
+    content = _more.sub(f"\n\n<p>{MORE_PLACEHOLDER}</p>\n\n", content, count=1)
     content = _more.sub("", content)
     content = _block_comment.sub("", content)
     content = expand_shortcodes(content, gallery)
@@ -45,6 +51,8 @@ def to_markdown(content: str, gallery: GalleryLookup = lambda ids: []) -> str:
         content = autop(content)
     content = _fix_dom(content)
     markdown = _Converter().convert(sanitise(content)).strip()
+    markdown = re.sub(rf"^{MORE_PLACEHOLDER}$", MORE, markdown, count=1, flags=re.M)
+    markdown = markdown.replace(MORE_PLACEHOLDER, "")  # wherever markup left it inline
     return re.sub(r"\n{3,}", "\n\n", markdown) + "\n"
 
 

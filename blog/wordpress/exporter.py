@@ -16,9 +16,12 @@ from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
+from blog.editing import render_post_body
 from blog.models import Attachment, Category, Post, Tag, User
 from blog.plugins import hooks
+from blog.rendering import MORE, more_break
 from blog.sitetime import local
+from blog.wordpress.content import MORE_PLACEHOLDER
 from blog.wordpress.wxr import PRESSROOM_STATUS, WxrComment, WxrItem
 
 WP = "http://wordpress.org/export/1.2/"
@@ -228,6 +231,16 @@ def _items(url: str, attachment_offset: int, counts: Counter):
             db.session.expunge(post)  # memory stays flat however many posts there are
 
 
+def _content(post: Post) -> str:
+    """The post's HTML, with its <!--more--> break where WordPress expects it (the page's
+    HTML has none: the sanitiser drops comments)."""
+    more = more_break(post.body)
+    if more is None:
+        return post.body_html
+    marked = f"{post.body[: more.start()]}\n\n{MORE_PLACEHOLDER}\n\n{post.body[more.end() :]}"
+    return str(render_post_body(marked)).replace(f"<p>{MORE_PLACEHOLDER}</p>", MORE, 1)
+
+
 def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
     link = f"{url}/{post.slug}/"
     item = WxrItem(
@@ -238,7 +251,7 @@ def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
         link=link,
         guid=link,
         creator=post.author.username,
-        content=post.body_html,
+        content=_content(post),
         excerpt=post.excerpt,
         date=post.published_at or post.created_at,
         slug=post.slug,

@@ -23,7 +23,7 @@ from blog.database import db
 from blog.editing import RESERVED_SLUGS, SLUG_MAX, make_slug, unique_slug
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
 from blog.plugins import hooks
-from blog.rendering import plain_text, render_markdown, sanitise, summarise
+from blog.rendering import plain_text, post_summary, render_markdown, sanitise
 from blog.wordpress.content import Media, to_markdown
 from blog.wordpress.wxr import (
     PRESSROOM_STATUS,
@@ -441,7 +441,7 @@ class _Import:
             body=body,
             body_html=body_html,
             excerpt=excerpt,
-            summary=excerpt or summarise(body_html),
+            summary=post_summary(excerpt, body, body_html),
             status=status,
             sticky=item.sticky and item.type == "post",
             author_id=author_id,
