@@ -1,6 +1,7 @@
 """Site settings: instance/config.toml, read with tomllib and mapped into app.config."""
 
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -17,7 +18,10 @@ SITE_DEFAULTS = {
     "url": "http://127.0.0.1:5000",
     "posts_per_page": 10,
     "timezone": "UTC",
+    "language": "en",
 }
+# A BCP 47 language tag as pages, feeds and search engines want it: "en", "fr", "pt-BR".
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 DEFAULT_DATABASE_URL = "sqlite:///blog.sqlite3"
 # The built-in plugins a new site starts with, in page order.
 DEFAULT_PLUGINS = ["categories", "related_posts", "comments"]
@@ -32,6 +36,7 @@ tagline = ""
 url = "http://127.0.0.1:5000"  # absolute links in feeds, sitemaps, emails
 posts_per_page = 10
 timezone = "UTC"  # how dates are shown and typed, e.g. "Europe/Paris"
+language = "en"  # what the posts are written in, a language tag: "fr", "pt-BR"
 
 [database]
 url = "sqlite:///blog.sqlite3"  # relative to the instance folder; or postgresql+psycopg://...
@@ -119,12 +124,18 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
     site = dict(SITE_DEFAULTS)
     site_types = {
         "title": str, "tagline": str, "url": str, "posts_per_page": int, "timezone": str,
+        "language": str,
     }  # fmt: skip
     check_keys(data.get("site", {}), site_types, filename, "site.")
     site.update(data.get("site", {}))
     if site["posts_per_page"] < 1:
         raise ConfigError(f"{filename}: site.posts_per_page must be at least 1")
     site["url"] = site["url"].rstrip("/")
+    if not LANGUAGE_TAG.fullmatch(site["language"]):
+        raise ConfigError(
+            f'{filename}: site.language "{site["language"]}" is not a language tag; '
+            'use one such as "en", "fr" or "pt-BR"'
+        )
     if not is_zone_name(site["timezone"]):
         raise ConfigError(
             f'{filename}: site.timezone "{site["timezone"]}" is not a time zone name; '

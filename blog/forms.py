@@ -31,6 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from blog.config import LANGUAGE_TAG
 from blog.models import ROLES, STATUS_LABELS
 from blog.sitetime import site_zone, zone_names
 
@@ -226,6 +227,18 @@ class SettingsForm(FlaskForm):
     )
     posts_per_page = IntegerField(
         "Posts per page", validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
+    language = StringField(
+        "Language",
+        validators=[
+            DataRequired(),
+            Regexp(
+                LANGUAGE_TAG.pattern + "$",
+                message='Give a language tag such as "en", "fr" or "pt-BR".',
+            ),
+        ],
+        description="What the posts are written in, for browsers, screen readers and search "
+        'engines: a language tag such as "en", "fr" or "pt-BR".',
     )
     timezone = SelectField(
         "Time zone",

@@ -335,18 +335,25 @@ def test_everyone_changes_their_own_password_with_the_current_one(app, client, a
 def test_admins_edit_site_settings_with_clear_errors(app, writer):
     bad = writer.post(
         "/admin/settings",
-        data={"title": "", "url": "not a url", "posts_per_page": "0", "timezone": "Mars/Olympus"},
+        data={
+            "title": "",
+            "url": "not a url",
+            "posts_per_page": "0",
+            "timezone": "Mars/Olympus",
+            "language": "English",
+        },  # fmt: skip
     )
     form = writer.get("/admin/settings").text
     good = writer.post(
         "/admin/settings",
         data={"title": "Field Notes", "tagline": "Short ones", "url": "https://notes.example/",
-              "posts_per_page": "5", "timezone": "America/Argentina/Buenos_Aires"},
+              "posts_per_page": "5", "timezone": "America/Argentina/Buenos_Aires",
+              "language": "pt-BR"},
     )  # fmt: skip
 
     assert bad.status_code == 422
     for message in ("This field is required.", "Invalid URL.", "Number must be between 1",
-                    "Not a valid choice."):  # fmt: skip
+                    "Not a valid choice.", "Give a language tag such as"):  # fmt: skip
         assert message in bad.text
     assert '<option selected value="UTC">UTC</option>' in form
     assert good.status_code == 302
@@ -354,6 +361,7 @@ def test_admins_edit_site_settings_with_clear_errors(app, writer):
     assert app.config["SITE"]["url"] == "https://notes.example"
     assert app.config["SITE"]["posts_per_page"] == 5
     assert app.config["SITE"]["timezone"] == "America/Argentina/Buenos_Aires"
+    assert app.config["SITE"]["language"] == "pt-BR"
     assert "<title>Field Notes</title>" in writer.get("/").text
 
 

@@ -96,6 +96,7 @@ def test_environment_overrides_the_file(instance, monkeypatch):
         ('secret_key = "x"\nsite = "x"', "'site' must be a table"),
         ('[site]\ntitle = "x"', "secret_key is missing"),
         ('secret_key = "x"\n[site]\ntimezone = "Mars/Olympus"', 'site.timezone "Mars/Olympus"'),
+        ('secret_key = "x"\n[site]\nlanguage = "English"', 'site.language "English" is not a'),
         ('secret_key = "x"\n[site\ntitle = "x"', "line 2"),
     ],
 )

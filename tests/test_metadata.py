@@ -75,3 +75,28 @@ def test_json_ld_cannot_be_broken_out_of_by_a_title(client, add_post):
 
     assert "<script>alert" not in page
     assert json.loads(block)["headline"] == "</script><script>alert(1)</script>"
+
+
+@pytest.mark.plugins("categories", "comments")
+@pytest.mark.config(SITE={"title": "Le Blog", "url": "http://blog.test", "language": "fr-CA"})
+def test_pages_and_feeds_say_what_language_the_site_writes_in(client, add_post):
+    import feedparser
+
+    add_post("Bonjour", body="Un billet en français.", categories=["Nouvelles"])
+
+    page = client.get("/bonjour/").text
+    head = head_of(client, "/bonjour/")
+    feeds = [client.get(path).text for path in ("/feed/", "/category/nouvelles/feed/")]
+
+    assert page.startswith('<!doctype html>\n<html lang="fr-CA">')
+    assert head.meta["og:locale"] == "fr_CA"
+    assert head.json_ld[0]["inLanguage"] == "fr-CA"
+    for feed in feeds:
+        assert feedparser.parse(feed).feed.language == "fr-CA"
+
+
+def test_an_english_site_by_default(client, add_post):
+    add_post("Hello")
+
+    assert '<html lang="en">' in client.get("/hello/").text
+    assert "og:locale" not in head_of(client, "/hello/").meta  # no region, no locale

@@ -199,6 +199,7 @@ def settings():
                 "url": form.url.data.strip().rstrip("/"),
                 "posts_per_page": form.posts_per_page.data,
                 "timezone": form.timezone.data,
+                "language": form.language.data.strip(),
             },
         )
         flash("Settings saved.", "success")
