@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from blog import scheduling
+from blog import scheduling, search
 from blog.database import db
 from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
 from blog.models import ROLES, STATUSES, Post, User
@@ -193,10 +193,22 @@ def publish_due():
         sys.exit(1)
 
 
+@click.command("search-rebuild")
+@with_appcontext
+@database_errors
+def search_rebuild():
+    """Index every post for search afresh, in [site] language (after changing it by hand)."""
+    count = search.rebuild()
+    db.session.commit()
+    search.refresh_statistics()
+    click.echo(f"Indexed {count} posts for search.")
+
+
 def init_app(app) -> None:
     from blog.wordpress.commands import export_cli, import_cli  # they use fail() from here
 
-    commands = (db_cli, user_cli, post_cli, list_plugins, publish_due, import_cli, export_cli)
+    commands = (db_cli, user_cli, post_cli, list_plugins, publish_due, search_rebuild,
+                import_cli, export_cli)  # fmt: skip
     for command in commands:
         app.cli.add_command(command)
     pm = plugin_manager(app)

@@ -11,14 +11,13 @@ ignored rather than parsed.
 import re
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
 from markupsafe import Markup, escape
 from sqlalchemy import DDL, event, text
 
 from blog.database import db
 from blog.rendering import plain_text
 
-# Both databases stem English ("running" finds "runs"); one constant, so they agree.
-POSTGRES_LANGUAGE = "english"
 TABLE = "post_search"
 TITLE_WEIGHT = 10.0  # SQLite bm25: a word in the title counts ten times one in the body
 QUERY_MAX = 200  # characters of a query that are read
@@ -29,10 +28,48 @@ START, STOP = "\ue000", "\ue001"
 # sample): angle brackets travel as these and are put back, escaped, afterwards.
 ANGLES = "\ue002\ue003"
 
-SQLITE_DDL = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
-    "title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
-)
+# Words are found by their stem in the site's language ("running" finds "runs"). SQLite
+# has Porter's English stemmer only: other languages match whole words, accents aside.
+# PostgreSQL has a configuration for many languages; any other gets "simple".
+POSTGRES_CONFIGS = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "da": "danish",
+    "nl": "dutch", "en": "english", "fi": "finnish", "fr": "french", "de": "german",
+    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
+    "it": "italian", "lt": "lithuanian", "ne": "nepali", "nb": "norwegian", "nn": "norwegian",
+    "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
+    "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}  # fmt: skip
+
+
+def site_language() -> str:
+    """The primary subtag of [site] language: "pt" for "pt-BR"."""
+    tag = current_app.config["SITE"]["language"] if has_app_context() else "en"
+    return tag.split("-")[0].lower()
+
+
+def sqlite_ddl(language: str = "en") -> str:
+    stemmer = "porter " if language == "en" else ""
+    return (
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
+        f"title, body, tokenize = '{stemmer}unicode61 remove_diacritics 2')"
+    )
+
+
+SQLITE_DDL = sqlite_ddl()  # what create_all makes; rebuild() remakes it for the language
+_postgres_has: dict[str, bool] = {}  # configurations differ between PostgreSQL versions
+
+
+def postgres_config(executor=None) -> str:
+    """The site language's text search configuration: a name from POSTGRES_CONFIGS."""
+    name = POSTGRES_CONFIGS.get(site_language(), "simple")
+    if name not in _postgres_has:
+        found = (executor or db.session).execute(
+            text("SELECT count(*) FROM pg_ts_config WHERE cfgname = :name"), {"name": name}
+        )
+        _postgres_has[name] = found.scalar_one() > 0
+    return name if _postgres_has[name] else "simple"
+
+
 POSTGRES_DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} ("
     " post_id integer PRIMARY KEY REFERENCES post (id) ON DELETE CASCADE,"
@@ -76,11 +113,12 @@ def index_post(post_id: int, title: str, body_html: str, executor=None) -> None:
             text(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (:id, :title, :body)"), values
         )
         return
+    config = postgres_config(executor)
     executor.execute(
         text(
             f"INSERT INTO {TABLE} (post_id, title, body, document) VALUES (:id, :title, :body,"
-            f" setweight(to_tsvector('{POSTGRES_LANGUAGE}', :title), 'A') ||"
-            f" setweight(to_tsvector('{POSTGRES_LANGUAGE}', :body), 'B'))"
+            f" setweight(to_tsvector('{config}', :title), 'A') ||"
+            f" setweight(to_tsvector('{config}', :body), 'B'))"
             " ON CONFLICT (post_id) DO UPDATE SET title = excluded.title,"
             " body = excluded.body, document = excluded.document"
         ),
@@ -94,9 +132,14 @@ def remove_post(post_id: int) -> None:
 
 
 def rebuild(executor=None) -> int:
-    """Index every post afresh (a migration does it once; also after restoring a backup)."""
+    """Index every post afresh, in the site's language (a migration does it once; also
+    after the language changes, or a backup is restored)."""
     executor = executor or db.session
-    executor.execute(text(f"DELETE FROM {TABLE}"))
+    if on_sqlite(executor):  # the stemmer is part of the table
+        executor.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+        executor.execute(text(sqlite_ddl(site_language())))
+    else:
+        executor.execute(text(f"DELETE FROM {TABLE}"))
     count, last = 0, 0
     batch = text("SELECT id, title, body_html FROM post WHERE id > :last ORDER BY id LIMIT 500")
     while rows := executor.execute(batch, {"last": last}).all():  # 500 at a time in memory
@@ -208,14 +251,15 @@ def run_sqlite(words: str, query: str, limit: int, offset: int) -> Results:
 
 
 def run_postgres(words: str, limit: int, offset: int) -> Results:
-    tsquery = f"websearch_to_tsquery('{POSTGRES_LANGUAGE}', :q)"
+    config = postgres_config()  # a name from POSTGRES_CONFIGS, never the reader's text
+    tsquery = f"websearch_to_tsquery('{config}', :q)"
     where = (
         f"FROM {TABLE} s JOIN post ON post.id = s.post_id"
         f" WHERE s.document @@ {tsquery} AND {PUBLIC}"
     )
     total = db.session.execute(text(f"SELECT count(*) {where}"), {"q": words}).scalar_one()
     headline = (
-        f"ts_headline('{POSTGRES_LANGUAGE}', translate({{column}}, '<>', :angles), {tsquery},"
+        f"ts_headline('{config}', translate({{column}}, '<>', :angles), {tsquery},"
         " 'StartSel=' || :start || ', StopSel=' || :stop || ', {options}')"
     )
     rows = db.session.execute(

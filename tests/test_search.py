@@ -216,3 +216,39 @@ def test_sqlite_reads_the_full_text_index_first(app):
             db.text(f"EXPLAIN QUERY PLAN SELECT count(*) {search.SQLITE_MATCHES}"), {"q": "x"}
         ).all()
     assert "VIRTUAL TABLE" in plan[0][-1] and "post_search" in plan[0][-1]
+
+
+def test_search_follows_the_site_language(app, writer, add_post):
+    from sqlalchemy import text
+
+    add_post("Au marché", body="Nous mangeons des pommes.")
+    add_post("Running", body="She was running home.")
+    settings = {"title": "My Blog", "url": "http://blog.test", "posts_per_page": "10",
+                "timezone": "UTC"}  # fmt: skip
+    english = titles(writer, "run")
+
+    response = writer.post("/admin/settings", data={**settings, "language": "fr"})
+    saved = writer.get(response.headers["Location"]).text
+
+    assert english == ["Running"]  # "running" is "run" to the English stemmer
+    assert "Search now reads 2 posts as fr." in saved
+    assert titles(writer, "run") == []  # no English stemming on a French site
+    if ON_POSTGRES:
+        assert titles(writer, "pomme") == ["Au marché"]  # "pommes": the French stem
+    else:
+        with app.app_context():
+            table = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :n"),
+                                      {"n": search.TABLE})  # fmt: skip
+        assert "tokenize = 'unicode61 remove_diacritics 2'" in table  # Porter is English only
+    assert titles(writer, "pommes") == ["Au marché"]
+
+
+def test_search_rebuild_on_the_command_line(app, runner, add_post):
+    add_post("One", body="Harbour.")
+    add_post("Two", body="Harbour again.")
+
+    result = runner.invoke(args=["search-rebuild"])
+
+    assert result.exit_code == 0 and "Indexed 2 posts for search." in result.output
+    with app.app_context():
+        assert search.search("harbour").total == 2

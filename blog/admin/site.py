@@ -4,6 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy import func
 
+from blog import search
 from blog.admin import bp
 from blog.admin.editor import category_choices
 from blog.auth import PASSWORD_LINK_DAYS, password_link, role_required
@@ -190,6 +191,7 @@ def profile():
 def settings():
     """Edit the [site] settings; they are written to config.toml."""
     form = SettingsForm(data=current_app.config["SITE"] if request.method == "GET" else None)
+    language_before = current_app.config["SITE"]["language"]
     if form.validate_on_submit():
         save_site_settings(
             current_app,
@@ -203,5 +205,9 @@ def settings():
             },
         )
         flash("Settings saved.", "success")
+        if current_app.config["SITE"]["language"] != language_before:
+            count = search.rebuild()  # words are stemmed by the site's language
+            db.session.commit()
+            flash(f"Search now reads {count} posts as {form.language.data.strip()}.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), 422 if form.errors else 200
