@@ -1,6 +1,7 @@
 """Rate limits (the `limits` library): in memory, or in Redis when REDIS_URL is set so that
 every worker and host of a site counts together. Plugins reach it through blog.plugins."""
 
+import hashlib
 import math
 import time
 
@@ -37,8 +38,17 @@ class Throttle:
 
 def init_app(app: Flask) -> None:
     uri = app.config.get("REDIS_URL") or "memory://"
-    prefix = app.config.get("THROTTLE_KEY_PREFIX", DEFAULT_PREFIX)
+    prefix = app.config.get("THROTTLE_KEY_PREFIX") or site_prefix(app.config.get("SECRET_KEY"))
     app.extensions["pressroom.throttle"] = Throttle(uri, prefix)
+
+
+def site_prefix(secret_key: str | None) -> str:
+    """Keys of one site, whichever worker or host counts: sites sharing a Redis differ by
+    their secret keys (random for each new site), of which only a hash is shown."""
+    if not secret_key:
+        return DEFAULT_PREFIX
+    digest = hashlib.sha256(f"pressroom-throttle:{secret_key}".encode()).hexdigest()
+    return f"{DEFAULT_PREFIX}-{digest[:16]}"
 
 
 def throttle() -> Throttle:
