@@ -4,6 +4,7 @@ import functools
 import hashlib
 import hmac
 import math
+import os
 from urllib.parse import urlsplit
 
 import click
@@ -135,6 +136,17 @@ def needs_setup() -> bool:
     return db.session.scalar(db.select(User.id).limit(1)) is None
 
 
+def setup_link_base(app) -> str:
+    """Where the owner will open the setup link: while [site] url is still the default,
+    the address `flask run` serves (`make run HOST=... PORT=...` passes it on)."""
+    url = app.config["SITE"]["url"]
+    port = os.environ.get("FLASK_RUN_PORT")
+    if not port or url != config.SITE_DEFAULTS["url"]:
+        return url
+    host = os.environ.get("FLASK_RUN_HOST", "127.0.0.1")
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"  # noqa: S104
+
+
 def announce_setup_link(app) -> None:
     """On a fresh site, print the one-time link that creates the owner's account."""
     with app.app_context():
@@ -143,7 +155,7 @@ def announce_setup_link(app) -> None:
                 return
         except SQLAlchemyError:
             return  # no database yet: `flask db upgrade` comes first
-        link = f"{app.config['SITE']['url']}/setup?token={setup_token(app)}"
+        link = f"{setup_link_base(app)}/setup?token={setup_token(app)}"
         click.secho(f"No account yet. Create the owner's account at: {link}", err=True, bold=True)
 
 

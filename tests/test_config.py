@@ -110,11 +110,11 @@ def test_a_bad_config_is_one_clear_error(instance, text, message):
     assert "\n" not in str(error.value)
 
 
-def run_flask(instance: Path, *args: str) -> subprocess.CompletedProcess:
+def run_flask(instance: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
         cwd=PROJECT,
-        env={"PRESSROOM_INSTANCE": str(instance), "PATH": "/usr/bin:/bin"},
+        env={"PRESSROOM_INSTANCE": str(instance), "PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -130,6 +130,20 @@ def test_app_py_stops_with_one_line_and_no_traceback(instance):
     assert result.stderr.strip().splitlines() == [
         "pressroom: config.toml: unknown key 'databse' (known: database, plugins, secret_key, site)"
     ]
+
+
+def test_a_new_site_prints_its_setup_link_on_the_address_make_run_serves(instance):
+    assert run_flask(instance, "db", "upgrade").returncode == 0
+
+    served = run_flask(instance, "plugins", FLASK_RUN_HOST="0.0.0.0", FLASK_RUN_PORT="8123")  # noqa: S104 -- a name, nothing is bound
+    default = run_flask(instance, "plugins")
+    config_file = (instance / "config.toml").read_text(encoding="utf-8")
+    write_config(instance, config_file.replace("http://127.0.0.1:5000", "https://blog.example"))
+    public = run_flask(instance, "plugins", FLASK_RUN_PORT="8123")
+
+    assert "owner's account at: http://127.0.0.1:8123/setup?token=" in served.stderr
+    assert "owner's account at: http://127.0.0.1:5000/setup?token=" in default.stderr
+    assert "owner's account at: https://blog.example/setup?token=" in public.stderr
 
 
 def test_an_unknown_plugin_stops_app_py_naming_it(instance):
