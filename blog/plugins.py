@@ -18,6 +18,7 @@ from blog.rendering import (  # noqa: F401 -- part of the plugin API
     plain_text,
     render_reader_markdown,
 )
+from blog.sitetime import local_time  # noqa: F401 -- times for people, in the site's zone
 from blog.throttle import throttle  # noqa: F401 -- plugins rate-limit their forms with it
 from blog.wordpress.content import to_markdown as wordpress_markdown  # noqa: F401 -- plugin API
 from blog.wordpress.wxr import WxrComment  # noqa: F401 -- import/export hooks carry these

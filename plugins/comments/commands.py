@@ -4,6 +4,7 @@ import click
 from sqlalchemy.orm import joinedload
 
 from blog.database import db
+from blog.plugins import local_time
 from plugins.comments.models import STATUSES, Comment
 
 
@@ -21,7 +22,7 @@ def list_comments(status):
     for comment in db.session.scalars(query):
         text = " ".join(comment.body.split())[:50]
         click.echo(
-            f"{comment.id:>6} {comment.status:<8} {comment.created_at:%Y-%m-%d %H:%M} "
+            f"{comment.id:>6} {comment.status:<8} {local_time(comment.created_at)} "
             f"/{comment.post.slug}/  {comment.author_name} <{comment.author_email}>: {text}"
         )
 

@@ -1,5 +1,6 @@
 """Comments: reading, writing, threading, moderation, spam defences, tools and the off switch."""
 
+import re
 import socket
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -552,6 +553,7 @@ def test_cli_lists_approves_and_deletes(app, client, post, runner):
     assert "pending" in listing.output and "/iraq-talks/  Ada <reader@example.com>" in (
         listing.output
     )
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC /iraq-talks/", listing.output)  # site zone
     assert approved.output == "Approved: 1 comment(s).\n"
     assert deleted.output == "Deleted: 1 comment(s).\n"
     assert missing.exit_code == 1 and "no comment with id 7" in missing.output
