@@ -307,17 +307,24 @@ def rebuild_uses(connection) -> None:
         last = posts[-1][0]
 
 
-def uses_of(attachment_ids: list[int]) -> dict[int, list[Post]]:
-    """The posts that show each of these files, by title."""
+@dataclass
+class PostShowing:
+    id: int
+    title: str
+
+
+def uses_of(attachment_ids: list[int]) -> dict[int, list[PostShowing]]:
+    """The posts that show each of these files, by title (ids and titles only: a logo
+    may be in every post)."""
     rows = db.session.execute(
-        db.select(attachment_use.c.attachment_id, Post)
+        db.select(attachment_use.c.attachment_id, Post.id, Post.title)
         .join(Post, Post.id == attachment_use.c.post_id)
         .where(attachment_use.c.attachment_id.in_(attachment_ids))
         .order_by(Post.title)
     ).all()
-    uses: dict[int, list[Post]] = {}
-    for attachment_id, post in rows:
-        uses.setdefault(attachment_id, []).append(post)
+    uses: dict[int, list[PostShowing]] = {}
+    for attachment_id, post_id, title in rows:
+        uses.setdefault(attachment_id, []).append(PostShowing(post_id, title))
     return uses
 
 
