@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app
 
-DEFAULT_ZONE = "UTC"
-
 
 def is_zone_name(name: str) -> bool:
     """Whether `name` is an IANA time zone such as "Europe/Paris"."""
@@ -30,7 +28,7 @@ def zone_names() -> list[str]:
 
 
 def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SITE"].get("timezone", DEFAULT_ZONE))
+    return ZoneInfo(current_app.config["SITE"]["timezone"])  # checked when config is read
 
 
 def local(moment: datetime) -> datetime:
