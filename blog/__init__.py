@@ -5,9 +5,23 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from blog import admin, auth, cli, config, database, media, posts, scheduling, theme, throttle
+from blog import (
+    admin,
+    auth,
+    cli,
+    config,
+    database,
+    migrating,
+    posts,
+    scheduling,
+    theme,
+    throttle,
+)
 from blog.forms import csrf
+from blog.media import storage as media_storage
 from blog.plugins import collect, load_plugins
+from blog.posts.redirects import redirect_old_address
+from blog.posts.search_pages import guess_from_path
 from blog.sitetime import local_time, utc_iso
 from blog.wordpress import views as wordpress_views
 
@@ -31,11 +45,12 @@ def create_app(test_config=None):
         app.config["SITE"] = {**config.SITE_DEFAULTS, **app.config["SITE"]}
 
     database.init_app(app)
+    migrating.init_app(app)  # flask alembic …, one branch per plugin
     csrf.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)
     scheduling.init_app(app)  # scheduled posts go out by themselves
-    media.init_app(app)
+    media_storage.init_app(app)  # /uploads/
     theme.init_app(app)  # instance/static/ at /site/, site.css on every page
     app.register_blueprint(admin.bp)
     app.register_blueprint(wordpress_views.bp)
@@ -98,10 +113,10 @@ def register_error_pages(app: Flask) -> None:
         code = getattr(error, "code", 500)
         suggestions, guess = None, ""
         if code == 404 and request.method in ("GET", "HEAD"):
-            moved = posts.redirect_old_address(request.path)  # an imported post's old link
+            moved = redirect_old_address(request.path)  # an imported post's old link
             if moved is not None:
                 return moved
-            guess, suggestions = posts.guess_from_path(request.path)
+            guess, suggestions = guess_from_path(request.path)
         page = render_template(
             "errors/error.html", error=error, code=code, suggestions=suggestions, guess=guess
         )

@@ -24,6 +24,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog import config
+from blog.accounts import create_account, update_account
 from blog.database import db
 from blog.forms import LoginForm, NewPasswordForm, SetupForm
 from blog.models import User
@@ -169,13 +170,9 @@ def setup():
         abort(404)
     form = SetupForm(site_title=current_app.config["SITE"]["title"])
     if form.validate_on_submit():
-        owner = User(
-            username=form.username.data.strip().lower(),
-            email=form.email.data.strip().lower(),
-            role="admin",
+        owner = create_account(
+            form.username.data, form.email.data, role="admin", password=form.password.data
         )
-        owner.set_password(form.password.data)
-        db.session.add(owner)
         db.session.commit()
         config.save_site_settings(current_app, {"title": form.site_title.data.strip()})
         login_user(owner)
@@ -214,7 +211,7 @@ def choose_password(token):
         return render_template("auth/password_link_expired.html", days=PASSWORD_LINK_DAYS), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.password.data)
+        update_account(user, password=form.password.data)
         db.session.commit()
         login_user(user)
         flash("Your password is set.", "success")

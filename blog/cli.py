@@ -1,43 +1,30 @@
 """The command line: flask --app app db|user|post|plugins ..."""
 
-import functools
 import sys
 
 import click
 import flask_migrate
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from blog import scheduling, search
+from blog.accounts import AccountError, create_account
+from blog.auth import password_link
+from blog.command_errors import database_errors, fail
 from blog.database import db
 from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
 from blog.models import ROLES, STATUSES, Post, User
-from blog.plugins import available_plugins, enabled_migration_branches, plugin_manager
+from blog.plugins import (
+    available_plugins,
+    describe,
+    enabled_migration_branches,
+    plugin_manager,
+)
+from blog.wordpress.commands import export_cli, import_cli
 
 db_cli = AppGroup("db", help="Create and upgrade the database.")
 user_cli = AppGroup("user", help="Manage accounts.")
 post_cli = AppGroup("post", help="Create and list posts.")
-
-
-def fail(message: str):
-    """Stop a command with a one-line reason and exit code 1."""
-    raise click.ClickException(message)
-
-
-def database_errors(command):
-    """Turn a database that is missing, unreachable or not migrated into one line."""
-
-    @functools.wraps(command)
-    def wrapped(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except (OperationalError, ProgrammingError) as error:
-            reason = str(error.orig).strip().splitlines()[0]
-            fail(f"database error: {reason} (is it running, and did `flask db upgrade` run?)")
-
-    return wrapped
 
 
 @db_cli.command("upgrade")
@@ -55,8 +42,6 @@ def upgrade():
 @database_errors
 def make_password_link(name):
     """Print a link with which NAME chooses a password (imported authors have none)."""
-    from blog.auth import password_link
-
     user = db.session.scalar(db.select(User).where(User.username == name.strip().lower()))
     if user is None:
         fail(f"no account named {name!r}")
@@ -71,26 +56,14 @@ def make_password_link(name):
 @database_errors
 def create_user(name, email, role, password):
     """Create an account."""
-    email = email.strip().lower()
-    name = name.strip().lower()
-    if not name or any(char.isspace() for char in name):
-        fail("NAME must be one word, e.g. 'ada'")
-    if len(password) < 8:
-        fail("the password needs at least 8 characters")
     try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as error:
-        fail(f"--email {email!r}: {error}")
-    clash = db.session.scalar(
-        db.select(User).where((User.username == name) | (User.email == email))
-    )
-    if clash:
-        fail(f"an account named {clash.username!r} or with that email exists already")
-    user = User(username=name, email=email, role=role)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    click.echo(f"Created {role} {name!r}.")
+        create_account(name, email, role=role, password=password)
+        db.session.commit()
+    except AccountError as error:
+        db.session.rollback()
+        option = {"username": f"NAME {name!r}", "email": f"--email {email!r}"}
+        fail(f"{option.get(error.field, '--' + error.field)}: {error}")
+    click.echo(f"Created {role} {name.strip().lower()!r}.")
 
 
 @post_cli.command("create")
@@ -149,15 +122,9 @@ def list_posts(status):
 @with_appcontext
 def list_plugins():
     """List the plugins found, whether each is enabled, and where it comes from."""
-    import importlib
-
     enabled = current_app.config["PLUGINS"].get("enabled", [])
     for name, (module_path, source) in sorted(available_plugins().items()):
-        try:
-            doc = (importlib.import_module(module_path).__doc__ or "").strip()
-            summary = doc.splitlines()[0] if doc else ""
-        except ImportError as error:
-            summary = f"cannot be imported: {error}"
+        summary = describe(module_path)  # read from the file: a disabled plugin is not imported
         state = "enabled " if name in enabled else "disabled"
         click.echo(f"{name:<16} {state} {source:<14} {summary}")
 
@@ -205,8 +172,6 @@ def search_rebuild():
 
 
 def init_app(app) -> None:
-    from blog.wordpress.commands import export_cli, import_cli  # they use fail() from here
-
     commands = (db_cli, user_cli, post_cli, list_plugins, publish_due, search_rebuild,
                 import_cli, export_cli)  # fmt: skip
     for command in commands:

@@ -1,7 +1,12 @@
-"""Writing posts: the one place where posts, their slugs and their terms are saved.
+"""Writing posts: the one road for every change to a post.
 
-The editor, the CLI and the importers all come through here, so every post is
-rendered, sanitised, slugged and announced to plugins the same way.
+Every creation, edit, status change, revision restore, autosave-to-draft (save_post),
+scheduled publication (publish_scheduled), import (import_post) and deletion
+(delete_post) comes through here: from the editor, the CLI, blog/revisions.py,
+blog/scheduling.py and the WordPress importer. So every post gets the same slug rules,
+the same renderer and the same bookkeeping (search index, media use, revisions where
+they apply), and post_saved / post_deleted fire exactly once per post, inside the
+transaction (keep_in_step and delete_post are the only callers of those hooks).
 """
 
 import re
@@ -9,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup
-from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 
-from blog import media, search
+from blog import search
 from blog.database import db
-from blog.media import responsive_images
+from blog.media.html import responsive_images
+from blog.media.usage import record_uses
 from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
+from blog.names import SLUG_MAX, first_free, make_slug
 from blog.plugins import hooks
 from blog.rendering import post_summary, render_markdown
 
@@ -25,7 +31,6 @@ RESERVED_SLUGS = frozenset(
     "preview site "
     "sitemap.xml robots.txt favicon.ico wp-admin wp-content wp-login.php".split()
 )
-SLUG_MAX = 200
 
 
 class PostError(ValueError):
@@ -34,16 +39,6 @@ class PostError(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-
-
-# As WordPress does, "Don't" becomes "dont", not "don-t".
-APOSTROPHES = [("'", ""), ("\u2019", ""), ("\u02bc", "")]
-
-
-def make_slug(text: str) -> str:
-    return slugify(
-        text, max_length=SLUG_MAX, word_boundary=True, save_order=True, replacements=APOSTROPHES
-    )
 
 
 def slug_taken(slug: str, post_id: int | None = None) -> bool:
@@ -58,23 +53,17 @@ def slug_taken(slug: str, post_id: int | None = None) -> bool:
 
 
 def unique_slug(base: str, post_id: int | None = None) -> str:
-    """`base`, or `base-2`, `base-3`… whichever is free."""
-    base = base or "post"
-    candidate, number = base, 1
-    while slug_taken(candidate, post_id):
-        number += 1
-        suffix = f"-{number}"
-        candidate = base[: SLUG_MAX - len(suffix)] + suffix
-    return candidate
+    """`base`, or `base-2`, `base-3`… whichever no other post has and the site does not use."""
+    return first_free(base or "post", lambda slug: slug_taken(slug, post_id), SLUG_MAX)
 
 
-def term_slug(model, name: str) -> str:
-    base = make_slug(name) or "term"
-    candidate, number = base, 1
-    while db.session.scalar(db.select(model.id).where(model.slug == candidate)) is not None:
-        number += 1
-        candidate = f"{base}-{number}"
-    return candidate
+def term_slug(model, slug: str) -> str:
+    """A category's or tag's slug: `slug`, or it numbered, whichever no other term has."""
+
+    def taken(candidate: str) -> bool:
+        return db.session.scalar(db.select(model.id).where(model.slug == candidate)) is not None
+
+    return first_free(slug or "term", taken, SLUG_MAX)
 
 
 def terms_from_names(model, names: list[str], create: bool = True) -> list:
@@ -103,7 +92,7 @@ def terms_from_names(model, names: list[str], create: bool = True) -> list:
             if not create:
                 kind = model.__name__.lower()
                 raise PostError(FORM_FIELDS[model], f"Unknown {kind} {name!r}.")
-            term = model(name=name, slug=term_slug(model, name))
+            term = model(name=name, slug=term_slug(model, make_slug(name)))
             db.session.add(term)
             db.session.flush()  # the next new term's slug check must see this one
         if term not in terms:
@@ -165,9 +154,16 @@ class PostData:
     published_at: datetime | None = None
     type: str | None = None  # "post" | "page"
     sticky: bool | None = None
+    featured_image_id: int | None = None
+    # For a post written elsewhere (an import): when, which becomes its created and
+    # updated date. None: now.
+    written_at: datetime | None = None
+    # True: a slug that is taken or that the site uses is numbered (an import keeps an
+    # old address where it is free). False: it is refused (the author typed it).
+    number_taken_slug: bool = False
 
 
-def apply(post: Post, data: PostData) -> None:
+def fill_post(post: Post, data: PostData) -> None:
     """Copy `data` onto `post`, checking it; raises PostError naming the bad field."""
     title = " ".join(data.title.split())
     if not title:
@@ -184,23 +180,8 @@ def apply(post: Post, data: PostData) -> None:
     if status == "scheduled" and (published_at is None or published_at <= now):
         raise PostError("published_at", "To schedule the post, give it a date in the future.")
 
-    if data.slug.strip():
-        slug = make_slug(data.slug)
-        if not slug:
-            raise PostError("slug", "Use letters or digits in the slug.")
-        if slug in RESERVED_SLUGS:
-            raise PostError("slug", f"The slug {slug!r} is used by the site itself.")
-        if slug.isdigit():
-            raise PostError("slug", f"/{slug}/ is a year's archive: add a word to the slug.")
-        if slug_taken(slug, post.id):
-            raise PostError("slug", f"The slug {slug!r} is taken by another post.")
-    elif post.slug and post.is_published:
-        slug = post.slug  # a published address stays put unless the author changes it
-    else:
-        slug = unique_slug(make_slug(title), post.id)
-
     post.title = title
-    post.slug = slug
+    post.slug = slug_for(post, data, title)
     post.body = data.body
     post.body_html = str(render_post_body(data.body))
     post.excerpt = data.excerpt.strip()
@@ -211,12 +192,36 @@ def apply(post: Post, data: PostData) -> None:
         post.type = data.type
     if data.sticky is not None:
         post.sticky = data.sticky
+    if data.featured_image_id is not None:
+        post.featured_image_id = data.featured_image_id
     if status in ("published", "unlisted") and (published_at is None or published_at > now):
         published_at = now  # going out now: "Publish" on a scheduled post without a new date
     post.published_at = published_at
     post.status = status
-    post.updated_at = now
+    if post.id is None and data.written_at:
+        post.created_at = data.written_at
+    post.updated_at = data.written_at or now
     post.version = (post.version or 0) + 1
+
+
+def slug_for(post: Post, data: PostData, title: str) -> str:
+    """The slug the post gets: the one asked for, the one it has, or one from its title."""
+    if data.slug.strip():
+        slug = make_slug(data.slug)
+        if data.number_taken_slug and slug:
+            return unique_slug(slug, post.id)
+        if not slug:
+            raise PostError("slug", "Use letters or digits in the slug.")
+        if slug in RESERVED_SLUGS:
+            raise PostError("slug", f"The slug {slug!r} is used by the site itself.")
+        if slug.isdigit():
+            raise PostError("slug", f"/{slug}/ is a year's archive: add a word to the slug.")
+        if slug_taken(slug, post.id):
+            raise PostError("slug", f"The slug {slug!r} is taken by another post.")
+        return slug
+    if post.slug and post.is_published:
+        return post.slug  # a published address stays put unless the author changes it
+    return unique_slug(make_slug(title), post.id)
 
 
 def keep_revision(post: Post, author: User | None, note: str = "") -> Revision | None:
@@ -267,6 +272,18 @@ def keep_first_version(post: Post) -> None:
         )
 
 
+def keep_in_step(
+    post: Post, form=None, importing: bool = False, known_files: dict[str, int] | None = None
+) -> None:
+    """After a post is written and flushed: the search index, media use, then the plugins.
+
+    The one caller of post_saved, so every path that saves a post does all of it, once.
+    """
+    search.index_post(post.id, post.title, post.body_html)
+    record_uses(post.id, post.body, post.featured_image_id, known_files)
+    hooks().post_saved(post=post, form=form if form is not None else {}, importing=importing)
+
+
 def save_post(
     data: PostData,
     author: User,
@@ -286,19 +303,17 @@ def save_post(
         if post is not None and expected_version is not None and post.version != expected_version:
             raise PostConflict(post)
         # The new post joins the session through its author; it must not be flushed
-        # half-made by the slug queries in apply().
+        # half-made by the slug queries in fill_post().
         with db.session.no_autoflush:
             if post is None:
                 post = Post(author=author)
                 db.session.add(post)
             else:
                 keep_first_version(post)
-            apply(post, data)
+            fill_post(post, data)
         db.session.flush()
         keep_revision(post, author, note)
-        search.index_post(post.id, post.title, post.body_html)
-        media.record_uses(post.id, post.body, post.featured_image_id)
-        hooks().post_saved(post=post, form=form if form is not None else {})
+        keep_in_step(post, form)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -312,7 +327,51 @@ def save_post(
     return post
 
 
+def import_post(data: PostData, author_id: int, known_files: dict[str, int]) -> Post:
+    """Create a post brought from another site, inside the importer's one transaction.
+
+    Written and announced like any other post, with `importing=True` for plugins
+    (import_finished follows once every post is in). No revision: the first edit here
+    keeps the imported words (keep_first_version). Never commits. `known_files` is
+    every library file's address -> id, so that media use costs no query per post.
+    """
+    with db.session.no_autoflush:
+        post = Post(author_id=author_id)
+        db.session.add(post)
+        fill_post(post, data)
+    db.session.flush()
+    keep_in_step(post, importing=True, known_files=known_files)
+    return post
+
+
+def publish_scheduled(post_id: int) -> Post | None:
+    """Publish one scheduled post whose time has come, in its own transaction.
+
+    Several processes may try the same post at once (blog/scheduling.py): each claims
+    it with one conditional UPDATE, so exactly one publishes it and fires post_saved;
+    the others get None.
+    """
+    try:
+        claimed = db.session.execute(
+            db.update(Post)
+            .where(Post.id == post_id, Post.status == "scheduled")
+            .values(status="published", updated_at=utcnow(), version=Post.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            db.session.rollback()
+            return None
+        post = db.session.get(Post, post_id, populate_existing=True)
+        keep_in_step(post)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return post
+
+
 def delete_post(post: Post) -> None:
+    """Delete the post and everything that hangs on it, telling plugins before the commit."""
     try:
         search.remove_post(post.id)
         db.session.delete(post)

@@ -1,7 +1,7 @@
 """The core's forms. Plugins may import from here to match the house fields."""
 
 from flask_wtf import CSRFProtect, FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -21,7 +21,6 @@ from wtforms import (
 from wtforms.validators import (
     URL,
     DataRequired,
-    Email,
     EqualTo,
     InputRequired,
     Length,
@@ -31,8 +30,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from blog import accounts
 from blog.config import LANGUAGE_TAG
-from blog.models import ROLES, STATUS_LABELS
+from blog.database import db
+from blog.models import ROLES, STATUS_LABELS, Category
+from blog.names import make_slug
 from blog.sitetime import site_zone, zone_names
 
 # Every POST, the core's and the plugins', must carry the session's token.
@@ -44,10 +46,16 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-USERNAME_RULE = Regexp(
-    r"^[\w.-]+$", message="Use letters, digits, dots, dashes or underscores, no spaces."
-)
-PASSWORD_RULE = Length(min=8, max=200, message="Use at least 8 characters.")
+def account_rule(check, *args):
+    """Run one of blog.accounts' checks as a form validator: its message, on the field."""
+    try:
+        return check(*args)
+    except accounts.AccountError as error:
+        raise ValidationError(str(error)) from None
+
+
+# The upload forms' one "no file" rule; the editor applies it only when Upload is pressed.
+IMAGE_REQUIRED = FileRequired("Choose an image file to upload.")
 
 
 class LoginForm(FlaskForm):
@@ -58,28 +66,36 @@ class LoginForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), PASSWORD_RULE])
+    password = PasswordField("New password", validators=[DataRequired()])
     confirm = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
     submit = SubmitField("Set password")
 
+    def validate_password(self, field):
+        account_rule(accounts.check_password, field.data)
+
 
 class SetupForm(FlaskForm):
     site_title = StringField("Site title", validators=[DataRequired(), Length(max=200)])
-    username = StringField(
-        "User name", validators=[DataRequired(), Length(min=2, max=60), USERNAME_RULE]
-    )
-    email = EmailField(
-        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
-    password = PasswordField("Password", validators=[DataRequired(), PASSWORD_RULE])
+    username = StringField("User name", validators=[DataRequired()])
+    email = EmailField("Email", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
     confirm = PasswordField(
         "Password again",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
     submit = SubmitField("Create the site")
+
+    def validate_username(self, field):
+        account_rule(accounts.check_username, field.data)
+
+    def validate_email(self, field):
+        account_rule(accounts.check_email, field.data)
+
+    def validate_password(self, field):
+        account_rule(accounts.check_password, field.data)
 
 
 class CheckboxListField(SelectMultipleField):
@@ -161,7 +177,7 @@ class PostForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    image = FileField("Image file")
+    image = FileField("Image file", validators=[IMAGE_REQUIRED])
     alt_text = alt_text_field()
     submit = SubmitField("Upload")
 
@@ -177,44 +193,92 @@ class DeleteForm(ButtonForm):
 
 
 class CategoryForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=200)],
+        filters=[lambda value: " ".join(value.split()) if value else value],
+    )
     slug = StringField("Slug", validators=[Optional(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
     parent = SelectField("Parent", coerce=int, default=0)
     submit = SubmitField("Save category")
 
+    def __init__(self, *args, category: Category | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category = category  # the one being edited; None for a new one
+
+    def others(self):
+        query = db.select(Category.id)
+        return query.where(Category.id != self.category.id) if self.category else query
+
+    def validate_name(self, field):
+        if db.session.scalar(self.others().where(Category.name == field.data)) is not None:
+            raise ValidationError(f"A category named {field.data!r} exists already.")
+
+    def validate_slug(self, field):
+        slug = make_slug(field.data)
+        if not slug:
+            raise ValidationError("Use letters or digits in the slug.")
+        if db.session.scalar(self.others().where(Category.slug == slug)) is not None:
+            raise ValidationError(f"The slug {slug!r} is taken by another category.")
+
 
 class UserForm(FlaskForm):
-    username = StringField(
-        "User name", validators=[DataRequired(), Length(min=2, max=60), USERNAME_RULE]
-    )
+    username = StringField("User name", validators=[DataRequired()])
     display_name = StringField("Display name", validators=[Length(max=120)])
-    email = EmailField(
-        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
+    email = EmailField("Email", validators=[DataRequired()])
     role = SelectField("Role", choices=choices((role, role.title()) for role in ROLES))
-    password = PasswordField(
-        "Password", validators=[Optional(), PASSWORD_RULE], description="Leave empty to keep."
-    )
+    password = PasswordField("Password", description="Leave empty to keep.")
     submit = SubmitField("Save user")
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account  # the User being edited; None for a new one
+        self.account_id = account.id if account else None
+
+    def validate_username(self, field):
+        account_rule(accounts.check_username, field.data, self.account_id)
+
+    def validate_email(self, field):
+        account_rule(accounts.check_email, field.data, self.account_id)
+
+    def validate_role(self, field):
+        account_rule(accounts.check_role, field.data, self.account)
+
+    def validate_password(self, field):
+        if field.data or self.account is None:
+            if not field.data:
+                raise ValidationError("Give the new account a password.")
+            account_rule(accounts.check_password, field.data)
 
 
 class ProfileForm(FlaskForm):
     display_name = StringField("Display name", validators=[Length(max=120)])
-    email = EmailField(
-        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
+    email = EmailField("Email", validators=[DataRequired()])
     current_password = PasswordField(
         "Current password", validators=[DataRequired("Enter your current password to save.")]
     )
-    new_password = PasswordField(
-        "New password", validators=[Optional(), PASSWORD_RULE], description="Leave empty to keep."
-    )
+    new_password = PasswordField("New password", description="Leave empty to keep.")
     confirm = PasswordField(
         "New password again",
         validators=[EqualTo("new_password", message="The new passwords differ.")],
     )
     submit = SubmitField("Save profile")
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account  # whose profile: the logged-in user
+
+    def validate_email(self, field):
+        account_rule(accounts.check_email, field.data, self.account.id)
+
+    def validate_current_password(self, field):
+        if not self.account.check_password(field.data):
+            raise ValidationError("That is not your current password.")
+
+    def validate_new_password(self, field):
+        if field.data:
+            account_rule(accounts.check_password, field.data)
 
 
 class SettingsForm(FlaskForm):

@@ -1,9 +1,10 @@
 """Pressroom's plugin hooks: the only way a plugin changes what the core does.
 
-Implement them with @hookimpl from blog.plugins. Calls always pass keyword
+Implement them with @hookimpl from blog.plugin_api. Calls always pass keyword
 arguments and an implementation may accept only those it needs, so adding an
 argument never breaks an older plugin. Results of several plugins arrive in
-[plugins] enabled order; None results are dropped.
+[plugins] enabled order; None results are dropped. A plugin may offer hooks of its
+own to other plugins (register_hookspecs); the core declares only these.
 """
 
 from pathlib import Path
@@ -59,20 +60,24 @@ def posts_loaded(posts: list) -> None:
 
 
 @hookspec
-def post_saved(post, form) -> None:
+def post_saved(post, form, importing) -> None:
     """Keep the plugin's data in step with a created or edited post.
 
+    Fired exactly once per post for every change, whatever made it: the editor
+    (saves, status changes, restored revisions, the first autosave of a new
+    post), the CLI's `post create`, a scheduled post going out by itself
+    (post.status is then "published", as after "Publish now"), and each post a
+    WordPress import creates. All of these go through blog/editing.py.
     Runs inside the save transaction: after flush (post.id is set), before
     commit. Write through db.session; never commit or roll back. Raising an
-    exception aborts the save: the author sees an error and nothing is stored.
+    exception aborts the save: the author sees an error and nothing is stored
+    (for an import: nothing of the whole file).
     form: the fields the editor sent (a MultiDict, with any inputs the plugin
     added through the "editor_sidebar" slot), or {} when the post was saved
     another way: then leave the plugin's per-post choices as they are.
-    Called by the editor (blog/admin/editor.py: saves, restored revisions, the
-    first autosave of a new post), the CLI's `post create`, and when a scheduled
-    post goes out by itself (blog/scheduling.py; post.status is then "published",
-    as after "Publish now", and form is {}). The WordPress import does not call
-    it: see post_imported and import_finished.
+    importing: True for a post an import creates. import_finished follows once
+    every post of the file is in, so work that is cheaper done once for all
+    (the related posts plugin's index) may wait for it.
     """
 
 
@@ -109,8 +114,11 @@ def register_commands() -> list:
 def migrations_dir() -> Path:
     """Return the Path of the plugin's Alembic versions folder.
 
-    The folder is one Alembic branch labelled with the plugin's name; its first
-    revision sets depends_on to the core revision whose tables it references.
+    It must be the folder `migrations/` beside the plugin's __init__.py (start-up
+    says so otherwise): while the plugin is off, it is found there without
+    importing the plugin. The folder is one Alembic branch labelled with the
+    plugin's name; its first revision sets depends_on to the core revision whose
+    tables it references.
     Name the plugin's tables "<plugin>_<thing>". `flask db upgrade` upgrades the
     branch while the plugin is enabled; a disabled plugin's folder stays known
     to Alembic, so its recorded revisions still resolve and its tables are kept.
@@ -118,13 +126,16 @@ def migrations_dir() -> Path:
 
 
 @hookspec
-def comment_posted(comment, post) -> None:
-    """React to a new comment, after it is stored (committed); e.g. send an email.
+def register_hookspecs() -> list:
+    """Return modules (or classes) of hook specs that the plugin offers other plugins.
 
-    Called by the comments plugin for every comment it accepts, approved or
-    held for moderation (see comment.status: "approved", "pending" or "spam").
-    `post` is the commented post. An exception here is logged and does not
-    undo the comment. Keep it quick: the commenter's request waits for it.
+    Called once, by create_app, after every enabled plugin is registered: the
+    specs are added to the plugin manager (pluggy's add_hookspecs), and the
+    plugin calls its hooks with hooks().<name>(...). Mark each spec with
+    hookspec from blog.plugin_api and document it as these are documented. A
+    plugin that implements another plugin's hook marks the implementation
+    @hookimpl(optionalhook=True), so that it still loads while that plugin is
+    off. Example: the comments plugin's comment_posted (plugins/comments/hookspecs.py).
     """
 
 
@@ -132,7 +143,7 @@ def comment_posted(comment, post) -> None:
 def post_imported(post, item, summary) -> None:
     """Store the plugin's part of an imported WordPress post or page.
 
-    item: the blog.wordpress.wxr.WxrItem the post came from: its comments
+    item: the blog.wordpress.items.WxrItem the post came from: its comments
     (WxrComment objects, with WordPress ids, threading, approval), its
     comment_status, its postmeta (item.meta) and the rest. Also called for a
     post found already imported by an earlier run: skip what you already have
@@ -141,8 +152,21 @@ def post_imported(post, item, summary) -> None:
     accounted for: summary.add_created("comments"), add_existing("comments"),
     add_skipped("comments", "why"). Runs inside the import's one transaction:
     write through db.session, never commit; raising aborts the whole import.
-    Called by `flask --app app import wordpress` and the admin's Import page;
-    with --dry-run everything is rolled back at the end.
+    Called by `flask --app app import wordpress` and the admin's Import page,
+    after post_saved (which fires only for posts the import creates); with
+    --dry-run everything is rolled back at the end.
+    """
+
+
+@hookspec
+def item_skipped(item, reason, summary) -> None:
+    """Account for the plugin's part of a post or page that an import leaves out.
+
+    item: the WxrItem skipped (in WordPress's trash, an auto-draft, a revision,
+    or of an unknown status); reason: why, as the summary says it. Count what
+    the plugin would have imported as skipped, so every piece of the file is
+    accounted for: summary.add_skipped("comments", "on a skipped post", n).
+    Runs inside the import's transaction; write nothing.
     """
 
 

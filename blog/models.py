@@ -242,7 +242,7 @@ class Attachment(db.Model):
 Post.featured_image = relationship(Attachment, foreign_keys=[Post.featured_image_id])
 
 # Which posts show which files (in the body, or as the featured image): the media library
-# says where a file is used before it is deleted. Kept by blog/media.py on every save.
+# says where a file is used before it is deleted. Kept by blog/media/usage.py on every save.
 attachment_use = Table(
     "attachment_use",
     db.Model.metadata,

@@ -1,34 +1,28 @@
-"""The plugin host: find plugins, load the enabled ones, and give them their helpers."""
+"""The plugin host: find plugins, load the enabled ones, and call their hooks.
 
+What plugins themselves use of the core is in blog/plugin_api.py. A plugin that is
+not enabled is never imported: its migrations folder and its description are found
+from its package's files (see migration_folders and describe).
+"""
+
+import ast
 import importlib
 import importlib.metadata
+import importlib.util
 import pkgutil
 from pathlib import Path
-from types import ModuleType
 
 import pluggy
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from blog import hookspecs
-from blog.config import ConfigError
-from blog.feeds import FEED_LENGTH, atom_response  # noqa: F401 -- part of the plugin API
-from blog.rendering import (  # noqa: F401 -- part of the plugin API
-    count_links,
-    plain_text,
-    render_reader_markdown,
-)
-from blog.sitetime import local_time  # noqa: F401 -- times for people, in the site's zone
-from blog.throttle import throttle  # noqa: F401 -- plugins rate-limit their forms with it
-from blog.wordpress.content import to_markdown as wordpress_markdown  # noqa: F401 -- plugin API
-from blog.wordpress.wxr import WxrComment  # noqa: F401 -- import/export hooks carry these
-
-hookimpl = pluggy.HookimplMarker("pressroom")
 
 ENTRY_POINT_GROUP = "pressroom.plugins"
 BUILT_IN_PACKAGE = "plugins"
 BUILT_IN_FOLDER = Path(__file__).resolve().parent.parent / BUILT_IN_PACKAGE
 SLOTS = ("head", "nav", "post_meta", "post_footer", "sidebar", "admin_nav", "editor_sidebar")
+MIGRATIONS_FOLDER = "migrations"  # a plugin's Alembic branch, beside its __init__.py
 
 
 class PluginError(Exception):
@@ -73,11 +67,16 @@ def load_plugins(app: Flask) -> pluggy.PluginManager:
         except (ImportError, pluggy.PluginValidationError) as error:
             raise PluginError(f"plugin {name!r} failed to load: {error}") from error
     try:
+        # Hooks that plugins offer each other (the comments plugin's comment_posted);
+        # pluggy checks the implementations already registered against them here.
+        for specs in collect(pm.hook.register_hookspecs()):
+            pm.add_hookspecs(specs)
         pm.check_pending()  # a misspelt hook name fails here, not silently later
     except pluggy.PluginValidationError as error:
         name = pm.get_name(error.plugin)
         hook = str(error).split("'")[1]
         raise PluginError(f"plugin {name!r} implements an unknown hook {hook!r}") from error
+    check_migration_folders(pm)
     app.extensions["pressroom.plugins"] = pm
     app.jinja_env.globals["fragments"] = fragments
     return pm
@@ -88,7 +87,7 @@ def plugin_manager(app: Flask | None = None) -> pluggy.PluginManager:
 
 
 def hooks(app: Flask | None = None):
-    """The hook caller of this app's plugins: hooks().post_saved(post=post)."""
+    """The hook caller of this app's plugins: hooks().post_saved(post=post, form={})."""
     return plugin_manager(app).hook
 
 
@@ -105,51 +104,45 @@ def fragments(slot: str, **context) -> Markup:
     return Markup("\n").join(escape(part) for part in parts)
 
 
-def render_fragment(template_name: str, **context) -> Markup:
-    """Render a plugin template into Markup, for page_fragment to return."""
-    return Markup(render_template(template_name, **context))  # noqa: S704 -- autoescaped template
+def package_folder(module_path: str) -> Path | None:
+    """Where a plugin's package lies, found without running its code (None: not found)."""
+    try:
+        spec = importlib.util.find_spec(module_path)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
-def plugin_config(name: str, **defaults) -> dict:
-    """The plugin's [plugins.<name>] settings merged over its defaults.
-
-    A key the plugin does not know, or a value of another type than its
-    default, is a ConfigError naming the key.
-    """
-    settings = current_app.config["PLUGINS"].get(name, {})
-    for key, value in settings.items():
-        if key not in defaults:
-            known = ", ".join(sorted(defaults)) or "none"
-            raise ConfigError(f"config.toml: unknown key 'plugins.{name}.{key}' (known: {known})")
-        expected = type(defaults[key])
-        if defaults[key] is not None and not isinstance(value, expected):
-            raise ConfigError(
-                f"config.toml: 'plugins.{name}.{key}' must be of type "
-                f"{expected.__name__}, not {value!r}"
+def check_migration_folders(pm: pluggy.PluginManager) -> None:
+    """An enabled plugin's migrations_dir must be the package's migrations/ folder, where
+    it is looked for while the plugin is off."""
+    for impl in pm.hook.migrations_dir.get_hookimpls():
+        folder, package_file = impl.function(), getattr(impl.plugin, "__file__", None)
+        if not folder or package_file is None:
+            continue
+        expected = Path(package_file).resolve().parent / MIGRATIONS_FOLDER
+        if Path(folder).resolve() != expected:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r}: migrations_dir() must return {expected}, "
+                f"not {folder}"
             )
-    return {**defaults, **settings}
 
 
 def migration_folders(app: Flask) -> list[Path]:
     """The versions folder of every plugin found, enabled or not.
 
-    Plugins that are not enabled are asked through a throwaway manager that
-    registers nothing on the app.
+    A disabled plugin's is found beside its package's files, without importing it.
     """
-    folders = []
-    pm = pluggy.PluginManager("pressroom")
-    pm.add_hookspecs(hookspecs)
+    pm = plugin_manager(app)
+    folders = {impl.plugin_name: impl.function() for impl in pm.hook.migrations_dir.get_hookimpls()}
     for name, (module_path, _source) in sorted(available_plugins().items()):
-        try:
-            module: ModuleType = importlib.import_module(module_path)
-        except ImportError:
-            continue  # it cannot run either; `flask plugins` shows the error
-        if hasattr(module, "migrations_dir"):
-            pm.register(module, name=name)
-    for folder in pm.hook.migrations_dir():
-        if folder:
-            folders.append(Path(folder))
-    return folders
+        if name not in folders and not pm.has_plugin(name):
+            package = package_folder(module_path)
+            if package is not None and has_revisions(package / MIGRATIONS_FOLDER):
+                folders[name] = package / MIGRATIONS_FOLDER
+    return [Path(folder) for _name, folder in sorted(folders.items()) if folder]
 
 
 def enabled_migration_branches(app: Flask) -> list[str]:
@@ -164,6 +157,26 @@ def enabled_migration_branches(app: Flask) -> list[str]:
 
 def has_revisions(folder) -> bool:
     """A versions folder with at least one revision file (a new plugin's may be empty)."""
-    return bool(folder) and any(
-        path.suffix == ".py" and not path.name.startswith("_") for path in Path(folder).iterdir()
+    return (
+        bool(folder)
+        and Path(folder).is_dir()
+        and any(
+            path.suffix == ".py" and not path.name.startswith("_")
+            for path in Path(folder).iterdir()
+        )
     )
+
+
+def describe(module_path: str) -> str:
+    """The first line of a plugin's docstring, read from its file without importing it."""
+    try:
+        spec = importlib.util.find_spec(module_path)
+    except (ImportError, ValueError) as error:
+        return f"cannot be found: {error}"
+    if spec is None or not spec.origin or not Path(spec.origin).is_file():
+        return "cannot be found"
+    try:
+        doc = ast.get_docstring(ast.parse(Path(spec.origin).read_text())) or ""
+    except (SyntaxError, UnicodeDecodeError, OSError) as error:
+        return f"cannot be read: {error}"
+    return doc.strip().splitlines()[0] if doc.strip() else ""

@@ -2,10 +2,10 @@
 
 Three things call publish_due(), and any of them is enough: a check before requests
 (at most once every CHECK_SECONDS per process), a background timer thread in every
-serving process, and `flask --app app publish-due` for those who prefer cron. Several
-processes may try the same post at once: each claims it with one conditional UPDATE,
-so exactly one publishes it, and that one fires the same hooks as "Publish" in the
-editor (post_saved), in the same transaction.
+serving process, and `flask --app app publish-due` for those who prefer cron. Each
+post goes out through blog/editing.py's publish_scheduled, which lets exactly one of
+several processes trying at once publish it, and fires the same hooks as "Publish" in
+the editor (post_saved), in the same transaction.
 """
 
 import logging
@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from blog.database import db
+from blog.editing import publish_scheduled
 from blog.models import Post, utcnow
-from blog.plugins import hooks
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 30  # how late a scheduled post may go out, at worst, on a busy site
@@ -43,34 +43,16 @@ def publish_due(now: datetime | None = None) -> tuple[list[Post], list[Failure]]
     published, failed = [], []
     for post_id in due:
         try:
-            post = publish_one(post_id)
+            post = publish_scheduled(post_id)
         except Exception as error:  # one broken plugin must not hold back the other posts
-            db.session.rollback()
             title = db.session.scalar(db.select(Post.title).where(Post.id == post_id)) or ""
             log.exception("Scheduled post %s could not be published", post_id)
             failed.append(Failure(post_id, title, f"{type(error).__name__}: {error}"))
             continue
-        if post is not None:
+        if post is not None:  # None: another process got there first
+            log.info("Published scheduled post %s (%s)", post.id, post.slug)
             published.append(post)
     return published, failed
-
-
-def publish_one(post_id: int) -> Post | None:
-    """Claim and publish one due post; None if another process got there first."""
-    claimed = db.session.execute(
-        db.update(Post)
-        .where(Post.id == post_id, Post.status == "scheduled")
-        .values(status="published", updated_at=utcnow(), version=Post.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
-        db.session.rollback()
-        return None
-    post = db.session.get(Post, post_id, populate_existing=True)
-    hooks().post_saved(post=post, form={})
-    db.session.commit()
-    log.info("Published scheduled post %s (%s)", post.id, post.slug)
-    return post
 
 
 def overdue_posts(now: datetime | None = None) -> list[Post]:

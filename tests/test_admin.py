@@ -286,7 +286,7 @@ def test_admins_add_users_and_change_roles(app, writer):
     )
 
     assert created.status_code == 302
-    assert clash.status_code == 422 and "That user name is taken." in clash.text
+    assert clash.status_code == 422 and "That user name is taken" in clash.text
     assert no_password.status_code == 422 and "Give the new account a password." in no_password.text
     with app.app_context():
         bob = db.session.scalar(db.select(User).where(User.username == "bob"))

@@ -34,7 +34,7 @@ def test_sitemap_lists_home_posts_and_category_pages_but_no_drafts(client, add_p
 
 
 def test_a_big_site_gets_a_sitemap_index(client, add_post, monkeypatch):
-    monkeypatch.setattr("blog.posts.SITEMAP_LIMIT", 2)
+    monkeypatch.setattr("blog.posts.sitemaps.SITEMAP_LIMIT", 2)
     for number in range(5):
         add_post(f"Post {number}")
 

@@ -1,6 +1,8 @@
 """The plugin contract: every hook documented, and each one shown to work."""
 
+import importlib
 import inspect
+import types
 
 import click
 import pytest
@@ -11,21 +13,83 @@ from blog import hookspecs
 from blog.database import db
 from blog.editing import PostData, delete_post, save_post
 from blog.models import Post, User
-from blog.plugins import fragments
-
-HOOK_NAMES = sorted(
-    name
-    for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
-    if hasattr(function, "pressroom_spec")
-)
+from blog.plugin_api import hookimpl, hookspec
+from blog.plugins import PluginError, available_plugins, fragments, hooks
 
 
-@pytest.mark.parametrize("name", HOOK_NAMES)
+def declared_hooks() -> dict:
+    """Every hook spec: the core's, and those the built-in plugins offer each other."""
+    modules = [hookspecs]
+    for module_path, _source in available_plugins().values():
+        plugin = importlib.import_module(module_path)
+        if hasattr(plugin, "register_hookspecs"):
+            modules += plugin.register_hookspecs()
+    return {
+        name: function
+        for module in modules
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if hasattr(function, "pressroom_spec")
+    }
+
+
+HOOKS = declared_hooks()
+
+
+@pytest.mark.parametrize("name", sorted(HOOKS))
 def test_every_hook_has_a_docstring_and_a_test(name):
-    spec = getattr(hookspecs, name)
+    spec = HOOKS[name]
 
     assert spec.__doc__ and len(spec.__doc__.strip()) > 40, f"hook {name} needs a docstring"
     assert f"test_hook_{name}" in globals(), f"hook {name} needs test_hook_{name}"
+
+
+def test_the_core_declares_no_plugins_hook():
+    core = {
+        name
+        for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(function, "pressroom_spec")
+    }
+
+    assert "comment_posted" in HOOKS and "comment_posted" not in core
+
+
+def offered_specs():
+    """A plugin's own hook spec module, as a plugin would write it."""
+    module = types.ModuleType("fake_wave_specs")
+
+    def waved(count):
+        """Say how many waves there were, to anyone who listens."""
+
+    module.waved = hookspec(waved)
+    return module
+
+
+def test_hook_register_hookspecs(fake_plugins, make_app):
+    heard = []
+    fake_plugins(
+        waves={"register_hookspecs": lambda: [offered_specs()]},
+        listener={"waved": lambda count: heard.append(count) or count * 2},
+    )
+    app = make_app(["waves", "listener"])
+
+    with app.app_context():
+        answers = hooks().waved(count=3)
+
+    assert heard == [3] and answers == [6]
+
+
+def test_another_plugins_hook_needs_that_plugin_or_optionalhook(fake_plugins, make_app):
+    def optional_waved(count):
+        return count
+
+    fake_plugins(
+        strict={"waved": lambda count: count},
+        relaxed={"waved": hookimpl(optionalhook=True)(optional_waved)},
+    )
+
+    with pytest.raises(PluginError, match="plugin 'strict' implements an unknown hook 'waved'"):
+        make_app(["strict"])
+    make_app(["relaxed"])  # loads while the plugin that offers the hook is off
 
 
 def test_hook_register_blueprints(fake_plugins, make_app):
@@ -264,6 +328,43 @@ def import_text(app, tmp_path, text=WXR_WITH_ONE_POST, **options):
         return import_wordpress(str(path), **options)
 
 
+def test_imported_posts_are_saved_posts_with_importing_set(fake_plugins, make_app, tmp_path):
+    seen = []
+
+    def post_saved(post, form, importing):
+        seen.append((post.title, post.slug, dict(form), importing))
+
+    fake_plugins(spy={"post_saved": post_saved})
+    app = make_app(["spy"])
+
+    import_text(app, tmp_path)
+    import_text(app, tmp_path)  # nothing new: nothing saved
+
+    assert seen == [("Imported", "imported", {}, True)]
+
+
+WXR_WITH_A_TRASHED_POST = WXR_WITH_ONE_POST.replace(
+    "<wp:status>publish</wp:status>", "<wp:status>trash</wp:status>"
+)
+
+
+def test_hook_item_skipped(fake_plugins, make_app, tmp_path):
+    seen = []
+
+    def item_skipped(item, reason, summary):
+        seen.append((item.wp_id, item.title, reason))
+        summary.add_skipped("moods", "on a skipped post")
+
+    fake_plugins(spy={"item_skipped": item_skipped})
+    app = make_app(["spy"])
+
+    summary = import_text(app, tmp_path, WXR_WITH_A_TRASHED_POST)
+
+    assert seen == [(7, "Imported", "in WordPress's trash")]
+    assert summary.skipped["posts"] == {"in WordPress's trash": 1}
+    assert "moods: 1 skipped: on a skipped post" in summary.lines()
+
+
 def test_hook_post_imported(fake_plugins, make_app, tmp_path):
     seen = []
 
@@ -314,7 +415,7 @@ def test_hook_posts_exporting(fake_plugins, make_app):
     import io
 
     from blog.wordpress.exporter import export_wordpress
-    from blog.wordpress.wxr import WxrComment
+    from blog.wordpress.items import WxrComment
 
     def posts_exporting(items):
         for post, item in items.items():

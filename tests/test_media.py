@@ -10,9 +10,9 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-import blog.media
+import blog.media.storage
 from blog.database import db
-from blog.media import MAX_BYTES, MAX_WIDTH, WIDTHS
+from blog.media.images import MAX_BYTES, MAX_WIDTH, WIDTHS
 from blog.models import Attachment
 from tests.conftest import shared_file
 
@@ -199,13 +199,13 @@ def test_two_uploads_with_one_name_keep_both(app, writer):
 
 def test_a_name_taken_at_the_same_moment_is_not_overwritten(app, writer, monkeypatch):
     first = upload(writer, image_bytes(100, 100), name="race.jpg").get_json()["url"]
-    real_free_stem = blog.media.free_stem
+    real_free_stem = blog.media.storage.free_stem
     answers = iter(["race"])  # as if another upload took "race" after the check
 
     def stale_then_real(folder, stem, extension):
         return next(answers, None) or real_free_stem(folder, stem, extension)
 
-    monkeypatch.setattr("blog.media.free_stem", stale_then_real)
+    monkeypatch.setattr("blog.media.storage.free_stem", stale_then_real)
     second = upload(writer, image_bytes(120, 100), name="race.jpg").get_json()["url"]
 
     assert second.endswith("/race-2.jpg")
@@ -315,7 +315,7 @@ def test_the_library_says_which_posts_show_a_file(app, writer):
 
 
 def test_a_file_is_found_by_any_address_a_post_gives_it():
-    from blog.media import addresses_in
+    from blog.media.usage import addresses_in
 
     body = (
         "![Resized by WordPress](https://old.example/wp-content/uploads/2019/01/dog-300x200.jpg)"

@@ -4,8 +4,9 @@ import time
 from datetime import datetime, timedelta
 
 from blog.database import db
+from blog.editing import publish_scheduled
 from blog.models import Post, User, utcnow
-from blog.scheduling import publish_due, publish_one, scheduler
+from blog.scheduling import publish_due, scheduler
 from tests.conftest import DATABASE_URL, ON_POSTGRES, TEST_PASSWORD_HASH
 
 
@@ -115,7 +116,7 @@ def test_only_one_process_publishes_a_post(app, add_post):
             .values(status="scheduled", published_at=in_minutes(-1))
         )
         db.session.commit()
-        first, second = publish_one(post_id), publish_one(post_id)
+        first, second = publish_scheduled(post_id), publish_scheduled(post_id)
         assert first is not None and second is None
         assert db.session.get(Post, post_id).version == 2
 

@@ -11,10 +11,9 @@ from datetime import timedelta
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import FileStorage
 
 from blog import sharing
-from blog.admin import bp, editable_post_or_404
+from blog.admin.blueprint import bp, editable_post_or_404
 from blog.database import db
 from blog.editing import (
     PostConflict,
@@ -26,8 +25,10 @@ from blog.editing import (
     tags_from_names,
     word_count,
 )
-from blog.forms import ButtonForm, DeleteForm, PostForm, choices
-from blog.media import MediaError, markdown_for, store_image
+from blog.forms import IMAGE_REQUIRED, ButtonForm, DeleteForm, PostForm, choices
+from blog.media.html import markdown_for
+from blog.media.images import MediaError
+from blog.media.storage import store_image
 from blog.models import Category, Post, Revision, utcnow
 from blog.rendering import post_summary
 from blog.revisions import compare, restore_revision
@@ -109,10 +110,10 @@ def edit_page(form: PostForm, post: Post | None, conflict: Post | None = None, *
 
 def add_uploaded_image(form: PostForm, post: Post | None):
     """ "Upload image" without JavaScript: store it and add its Markdown to the body."""
-    upload = form.image.data
-    if not isinstance(upload, FileStorage) or not upload.filename:
-        form.image.errors = ["Choose an image file to upload."]
+    # The rest of the form is not checked: an image may go in before the post has a title.
+    if not form.image.validate(form, extra_validators=[IMAGE_REQUIRED]):
         return edit_page(form, post)
+    upload = form.image.data
     try:
         attachment = store_image(
             upload.read(), upload.filename, form.image_alt.data or "", current_user

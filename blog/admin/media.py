@@ -4,12 +4,14 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from sqlalchemy import exists, or_
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import FileStorage
 
-from blog.admin import bp
+from blog.admin.blueprint import bp
 from blog.database import db
 from blog.forms import DeleteForm, UploadForm
-from blog.media import MediaError, delete_attachment, markdown_for, store_image, uses_of
+from blog.media.html import markdown_for
+from blog.media.images import MediaError
+from blog.media.storage import delete_attachment, store_image
+from blog.media.usage import uses_of
 from blog.models import Attachment, attachment_use
 
 MEDIA_PER_PAGE = 40
@@ -25,31 +27,20 @@ def media():
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.image.data
-        if not isinstance(upload, FileStorage) or not upload.filename:
-            form.image.errors = ["Choose an image file to upload."]
+        try:
+            attachment = store_image(
+                upload.read(), upload.filename, form.alt_text.data or "", current_user
+            )
+        except MediaError as error:
+            form.image.errors = [str(error)]
         else:
-            try:
-                attachment = store_image(
-                    upload.read(), upload.filename, form.alt_text.data or "", current_user
-                )
-            except MediaError as error:
-                form.image.errors = [str(error)]
-            else:
-                flash(f"Uploaded: {attachment.url}", "success")
-                return redirect(url_for("admin.media"))
+            flash(f"Uploaded: {attachment.url}", "success")
+            return redirect(url_for("admin.media"))
     query = db.select(Attachment).options(joinedload(Attachment.uploader))
     words = request.args.get("q", "").strip()
     if words:
-        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(
-            or_(
-                Attachment.title.ilike(pattern, escape="\\"),
-                Attachment.alt_text.ilike(pattern, escape="\\"),
-                Attachment.caption.ilike(pattern, escape="\\"),
-                Attachment.url.ilike(pattern, escape="\\"),
-            )
-        )
+        columns = (Attachment.title, Attachment.alt_text, Attachment.caption, Attachment.url)
+        query = query.where(or_(*(column.icontains(words, autoescape=True) for column in columns)))
     unused = request.args.get("unused") == "1"
     if unused:  # for tidying up: files no post shows
         query = query.where(~exists().where(attachment_use.c.attachment_id == Attachment.id))
@@ -75,10 +66,10 @@ def upload_image():
     """The editor's upload (paste, drop, or the toolbar): JSON with the image's Markdown."""
     form = UploadForm()
     if not form.validate_on_submit():
+        if form.image.errors:
+            return jsonify(error=form.image.errors[0]), 400
         return jsonify(error="The form expired; reload the editor and try again."), 400
     upload = form.image.data
-    if not isinstance(upload, FileStorage) or not upload.filename:
-        return jsonify(error="No image arrived; choose an image file."), 400
     try:
         attachment = store_image(
             upload.read(), upload.filename, form.alt_text.data or "", current_user

@@ -5,12 +5,13 @@ from flask_login import current_user
 from sqlalchemy import func
 
 from blog import search
-from blog.admin import bp
+from blog.accounts import AccountError, create_account, update_account
+from blog.admin.blueprint import bp
 from blog.admin.editor import category_choices
 from blog.auth import PASSWORD_LINK_DAYS, password_link, role_required
 from blog.config import save_site_settings
 from blog.database import db
-from blog.editing import make_slug, term_slug
+from blog.editing import term_slug
 from blog.forms import (
     CategoryForm,
     DeleteForm,
@@ -20,6 +21,7 @@ from blog.forms import (
     choices,
 )
 from blog.models import Category, User, post_category
+from blog.names import make_slug
 
 
 @bp.route("/categories/", methods=["GET", "POST"])
@@ -34,7 +36,7 @@ def categories():
 @role_required("admin", "editor")
 def edit_category(category_id):
     category = db.get_or_404(Category, category_id)
-    form = CategoryForm(obj=category if request.method == "GET" else None)
+    form = CategoryForm(obj=category if request.method == "GET" else None, category=category)
     if request.method == "GET":
         form.parent.data = category.parent_id or 0
     return category_page(form, category)
@@ -45,31 +47,16 @@ def category_page(form: CategoryForm, category: Category | None):
         choice for choice in category_choices() if not category or choice.value != category.id
     ]
     if form.validate_on_submit():
-        name = " ".join(form.name.data.split())
+        category = category or Category()
+        category.name = form.name.data
         slug = make_slug(form.slug.data) if form.slug.data else ""
-        clash = db.select(Category.id).where(Category.name == name)
-        if category:
-            clash = clash.where(Category.id != category.id)
-        if db.session.scalar(clash) is not None:
-            form.name.errors.append(f"A category named {name!r} exists already.")
-        elif form.slug.data and not slug:
-            form.slug.errors.append("Use letters or digits in the slug.")
-        elif slug and db.session.scalar(
-            db.select(Category.id).where(
-                Category.slug == slug, Category.id != (category.id if category else -1)
-            )
-        ):
-            form.slug.errors.append(f"The slug {slug!r} is taken by another category.")
-        else:
-            category = category or Category()
-            category.name = name
-            category.slug = slug or category.slug or term_slug(Category, name)
-            category.description = (form.description.data or "").strip()
-            category.parent_id = form.parent.data or None
-            db.session.add(category)
-            db.session.commit()
-            flash(f"Category saved: {name}", "success")
-            return redirect(url_for("admin.categories"))
+        category.slug = slug or category.slug or term_slug(Category, make_slug(category.name))
+        category.description = (form.description.data or "").strip()
+        category.parent_id = form.parent.data or None
+        db.session.add(category)
+        db.session.commit()
+        flash(f"Category saved: {category.name}", "success")
+        return redirect(url_for("admin.categories"))
     counts = dict(
         db.session.execute(
             db.select(post_category.c.category_id, func.count()).group_by(
@@ -117,7 +104,7 @@ def new_user():
 @role_required("admin")
 def edit_user(user_id):
     user = db.get_or_404(User, user_id)
-    return user_page(UserForm(obj=user if request.method == "GET" else None), user)
+    return user_page(UserForm(obj=user if request.method == "GET" else None, account=user), user)
 
 
 @bp.route("/users/<int:user_id>/password-link", methods=["POST"])
@@ -125,7 +112,7 @@ def edit_user(user_id):
 def make_password_link(user_id):
     """A link to hand to the user (imported authors have no password until they use one)."""
     user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user)
+    form = UserForm(obj=user, account=user)
     return render_template(
         "admin/user.html", form=form, user=user, link=password_link(user), days=PASSWORD_LINK_DAYS
     )
@@ -133,53 +120,44 @@ def make_password_link(user_id):
 
 def user_page(form: UserForm, user: User | None):
     if form.validate_on_submit():
-        username = form.username.data.strip().lower()
-        email = form.email.data.strip().lower()
-        others = db.select(User).where(User.id != (user.id if user else -1))
-        if db.session.scalar(others.where(User.username == username)):
-            form.username.errors.append("That user name is taken.")
-        elif db.session.scalar(others.where(User.email == email)):
-            form.email.errors.append("Another account has that email.")
-        elif user is None and not form.password.data:
-            form.password.errors.append("Give the new account a password.")
-        elif user and user.is_admin and form.role.data != "admin" and last_admin(user):
-            form.role.errors.append("The site needs at least one admin.")
+        fields = {
+            "username": form.username.data,
+            "email": form.email.data,
+            "role": form.role.data,
+            "display_name": form.display_name.data or "",
+        }
+        try:
+            if user is None:
+                user = create_account(**fields, password=form.password.data)
+            else:
+                update_account(user, **fields, password=form.password.data or None)
+        except AccountError as error:  # another admin's save in between the checks
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
         else:
-            user = user or User()
-            user.username = username
-            user.email = email
-            user.display_name = (form.display_name.data or "").strip()
-            user.role = form.role.data
-            if form.password.data:
-                user.set_password(form.password.data)
-            db.session.add(user)
             db.session.commit()
-            flash(f"User saved: {username}", "success")
+            flash(f"User saved: {user.username}", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user.html", form=form, user=user), 422 if form.errors else 200
-
-
-def last_admin(user: User) -> bool:
-    admins = db.session.scalar(db.select(func.count(User.id)).where(User.role == "admin"))
-    return user.is_admin and admins <= 1
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     """Let every user change their own name, email and password."""
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user if request.method == "GET" else None)
+    form = ProfileForm(obj=user if request.method == "GET" else None, account=user)
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        if not user.check_password(form.current_password.data):
-            form.current_password.errors.append("That is not your current password.")
-        elif db.session.scalar(db.select(User).where(User.email == email, User.id != user.id)):
-            form.email.errors.append("Another account has that email.")
+        try:
+            update_account(
+                user,
+                email=form.email.data,
+                display_name=form.display_name.data or "",
+                password=form.new_password.data or None,
+            )
+        except AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field, form.email).errors.append(str(error))
         else:
-            user.display_name = (form.display_name.data or "").strip()
-            user.email = email
-            if form.new_password.data:
-                user.set_password(form.new_password.data)
             db.session.commit()
             flash("Profile saved.", "success")
             return redirect(url_for("admin.profile"))

@@ -5,10 +5,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from blog.cli import database_errors, fail
+from blog.command_errors import database_errors, fail
 from blog.wordpress.exporter import export_wordpress
-from blog.wordpress.importer import import_wordpress
-from blog.wordpress.wxr import WxrError
+from blog.wordpress.items import WxrError
 
 import_cli = AppGroup("import", help="Bring content over from another blog engine.")
 export_cli = AppGroup("export", help="Write the site's content for another blog engine.")
@@ -27,6 +26,9 @@ def import_command(file, dry_run):
         def progress(done, total, comments):
             bar.length = max(total, 1)
             bar.update(done - bar.pos, f"{comments} comments")
+
+        # The importer brings lxml and markdownify: loaded when an import runs, not at start-up.
+        from blog.wordpress.importer import import_wordpress
 
         try:
             summary = import_wordpress(str(file), dry_run=dry_run, progress=progress)

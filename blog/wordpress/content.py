@@ -19,6 +19,7 @@ import lxml.html
 from markdownify import MarkdownConverter
 
 from blog.rendering import MORE, sanitise
+from blog.wordpress.items import MORE_PLACEHOLDER
 
 
 @dataclass
@@ -34,9 +35,6 @@ GalleryLookup = Callable[[list[int]], list[Media]]
 _block_comment = re.compile(r"<!--\s*/?wp:.*?-->", re.S)
 _more = re.compile(r"<!--more(?:\s.*?)?-->", re.S)
 _other_breaks = re.compile(r"<!--(?:nextpage|noteaser)(?:\s.*?)?-->", re.S)  # not kept
-# The <!--more--> break crosses the sanitiser and markdownify (or, exporting, the Markdown
-# renderer) as this word, alone in its paragraph, and becomes the break again after.
-MORE_PLACEHOLDER = "PRESSROOMMOREBREAK"
 
 
 def to_markdown(content: str, gallery: GalleryLookup = lambda ids: []) -> str:

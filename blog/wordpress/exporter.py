@@ -21,8 +21,7 @@ from blog.models import Attachment, Category, Post, Tag, User
 from blog.plugins import hooks
 from blog.rendering import MORE, more_break
 from blog.sitetime import local
-from blog.wordpress.content import MORE_PLACEHOLDER
-from blog.wordpress.wxr import PRESSROOM_STATUS, WxrComment, WxrItem
+from blog.wordpress.items import MORE_PLACEHOLDER, PRESSROOM_STATUS, WxrComment, WxrItem
 
 WP = "http://wordpress.org/export/1.2/"
 NAMESPACES = {

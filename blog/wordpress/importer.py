@@ -6,7 +6,8 @@ totals for the progress bar) before anything is written; the second writes the p
 Everything happens in one transaction: a file that fails half-way leaves the database
 exactly as it was. Posts already imported from the same site (matched by WordPress
 id, or guid) are not created twice; their comments are still offered to plugins,
-which skip the ones they already have.
+which skip the ones they already have. Posts are written through blog/editing.py's
+import_post and accounts through blog/accounts.py, like every other post and account.
 """
 
 from collections import Counter
@@ -15,24 +16,26 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from slugify import slugify
 from sqlalchemy import or_
 
-from blog import media, search
+from blog import search
+from blog.accounts import AccountError, check_email, create_account, username_from
 from blog.database import db
-from blog.editing import RESERVED_SLUGS, SLUG_MAX, make_slug, unique_slug
+from blog.editing import PostData, import_post, term_slug
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
+from blog.names import make_slug
 from blog.plugins import hooks
-from blog.rendering import plain_text, post_summary, render_markdown, sanitise
+from blog.rendering import plain_text, sanitise
 from blog.wordpress.content import Media, to_markdown
-from blog.wordpress.wxr import (
+from blog.wordpress.items import (
     PRESSROOM_STATUS,
     WxrAuthor,
     WxrItem,
-    WxrReader,
     WxrSite,
     WxrTerm,
+    whole_number,
 )
+from blog.wordpress.wxr import WxrReader
 
 STATUSES = {
     "publish": "published",
@@ -46,7 +49,8 @@ SKIPPED_STATUSES = {
     "auto-draft": "an unsaved auto-draft",
     "inherit": "a revision",
 }
-KINDS = ("authors", "categories", "tags", "posts", "pages", "attachments", "comments")
+# The core's kinds, in the summary's order; plugins' kinds (comments) follow them.
+KINDS = ("authors", "categories", "tags", "posts", "pages", "attachments")
 BATCH = 200  # posts between flushes: the session is emptied, so memory stays flat
 
 
@@ -74,11 +78,12 @@ class Summary:
 
     def lines(self) -> list[str]:
         verb = "would be created" if self.dry_run else "created"
-        kinds = [kind for kind in KINDS if self.total(kind)]
-        kinds += sorted(kind for kind in self.skipped if kind not in KINDS)
+        counted = [*self.created, *self.existing, *self.skipped]  # in the order first counted
+        kinds = [kind for kind in dict.fromkeys([*KINDS, *counted]) if self.total(kind)]
         lines = []
         for kind in kinds:
-            parts = [f"{self.created[kind]} {verb}"] if kind in KINDS else []
+            made = kind in KINDS or self.created[kind] or self.existing[kind]
+            parts = [f"{self.created[kind]} {verb}"] if made else []
             if self.existing[kind]:
                 parts.append(f"{self.existing[kind]} already there")
             for reason, count in sorted(self.skipped.get(kind, {}).items()):
@@ -158,7 +163,7 @@ def import_steps(
         for part in WxrReader(source).read():
             if not isinstance(part, WxrItem) or part.type == "attachment":
                 continue
-            post_id = run.item(part)
+            post_id = run.import_item(part)
             if part.type in ("post", "page"):
                 done += 1
                 comments += len(part.comments)
@@ -216,8 +221,8 @@ class _Import:
         key = _login_key(author.login)
         if key in self.users:
             return self.users[key]
-        username = "-".join(key.split())[:60]  # our user names are one word
-        email = author.email.strip().lower()[:254]
+        username = username_from(key)
+        email = author.email.strip().lower()
         conditions = [User.username == username]
         if email:
             conditions.append(User.email == email)
@@ -225,16 +230,16 @@ class _Import:
         if user is not None:
             self.summary.add_existing("authors")
         else:
-            if not email:
-                # An address of the reserved .invalid domain: unique, and never mailed.
-                email = f"{slugify(username) or 'author'}@imported.invalid"
+            try:
+                email = check_email(email) if email else ""
+            except AccountError as error:
+                self.summary.notes.append(f"author {author.login!r}: {error} Imported without it.")
+                email = ""
             name = author.display_name or " ".join(
                 part for part in (author.first_name, author.last_name) if part
             )
             # No password: the account cannot log in until it is given one.
-            user = User(username=username, email=email, display_name=name[:120], role="author")
-            db.session.add(user)
-            db.session.flush()
+            user = create_account(username, email, role="author", display_name=name)
             self.summary.add_created("authors")
             if not announced:
                 self.summary.notes.append(
@@ -283,9 +288,7 @@ class _Import:
             self.summary.add_existing(kind)
             known[key] = existing.id
             return existing.id
-        while db.session.scalar(db.select(model.id).where(model.slug == slug)) is not None:
-            slug = f"{slug}-2"
-        values = {"name": name, "slug": slug}
+        values = {"name": name, "slug": term_slug(model, slug)}
         if model is Category:
             values["description"] = plain_text(term.description)
         created = model(**values)
@@ -299,7 +302,7 @@ class _Import:
 
     def attachments(self) -> None:
         for item in self.found.attachments.values():
-            record = self.record(item)
+            record = self.earlier_import(item)
             if record is not None and record.attachment_id:
                 self.media[item.wp_id] = record.attachment_id
                 self.summary.add_existing("attachments")
@@ -357,7 +360,7 @@ class _Import:
 
     # -- posts and pages ---------------------------------------------------------------
 
-    def record(self, item: WxrItem) -> ImportedItem | None:
+    def earlier_import(self, item: WxrItem) -> ImportedItem | None:
         """This item's record from an earlier import: same site and id, or same guid.
 
         The guid is asked only of other sites' records (a blog that moved to a new
@@ -384,7 +387,8 @@ class _Import:
             )
         return found
 
-    def item(self, item: WxrItem) -> int | None:
+    def import_item(self, item: WxrItem) -> int | None:
+        """Import one post or page (or count why not); its id, or None when skipped."""
         kind = {"post": "posts", "page": "pages"}.get(item.type)
         if kind is None:
             self.summary.add_skipped(
@@ -394,9 +398,9 @@ class _Import:
         if item.status in SKIPPED_STATUSES or item.status not in STATUSES:
             reason = SKIPPED_STATUSES.get(item.status, f"unknown status {item.status!r}")
             self.summary.add_skipped(kind, reason)
-            self.summary.add_skipped("comments", f"on a skipped {kind[:-1]}", len(item.comments))
+            hooks().item_skipped(item=item, reason=reason, summary=self.summary)
             return None
-        record = self.record(item)
+        record = self.earlier_import(item)
         if record is not None and record.post_id:
             post = db.session.get(Post, record.post_id)
             self.summary.add_existing(kind)
@@ -417,13 +421,12 @@ class _Import:
                 f"{kind[:-1]} {item.title!r} had a password in WordPress; imported as private"
             )
         title = plain_text(item.title)[:300] or "(no title)"
-        slug_base = make_slug(item.slug) or make_slug(title) or f"post-{item.wp_id}"
-        if slug_base in RESERVED_SLUGS:
-            slug_base = f"{slug_base}-{item.type}"
-        body = to_markdown(item.content, self.gallery(item.wp_id))
-        body_html = str(render_markdown(body))
-        excerpt = plain_text(sanitise(item.excerpt))
         date = item.date or utcnow()
+        if status == "scheduled" and date <= utcnow():
+            status = "published"  # WordPress's "missed schedule": it was meant to be out
+            self.summary.notes.append(
+                f"{kind[:-1]} {item.title!r} was scheduled for a time now past; published"
+            )
         creator = item.creator or "admin"
         author_id = self.users.get(_login_key(creator)) or self.user_for(WxrAuthor(login=creator))
         categories, tags = [], []
@@ -434,30 +437,22 @@ class _Import:
             elif domain == "post_tag":
                 term = WxrTerm(kind="tag", slug=slug, name=name)
                 tags.append(self.term_id(Tag, term))
-        post = Post(
-            type=item.type,
+        data = PostData(
             title=title,
-            slug=unique_slug(slug_base[:SLUG_MAX]),
-            body=body,
-            body_html=body_html,
-            excerpt=excerpt,
-            summary=post_summary(excerpt, body, body_html),
+            body=to_markdown(item.content, self.gallery(item.wp_id)),
+            excerpt=plain_text(sanitise(item.excerpt)),
+            slug=make_slug(item.slug) or make_slug(title) or f"post-{item.wp_id}",
+            number_taken_slug=True,  # the old address where it is free, numbered if not
             status=status,
-            sticky=item.sticky and item.type == "post",
-            author_id=author_id,
-            created_at=date,
-            updated_at=date,
-            published_at=date
-            if status in ("published", "unlisted", "private", "scheduled")
-            else None,
-            featured_image_id=self.media.get(_int(item.meta_value("_thumbnail_id"))),
             categories=[db.session.get(Category, id) for id in dict.fromkeys(categories)],
             tags=[db.session.get(Tag, id) for id in dict.fromkeys(tags)],
+            published_at=None if status in ("draft", "pending") else date,
+            type=item.type,
+            sticky=item.sticky and item.type == "post",
+            featured_image_id=self.media.get(whole_number(item.meta_value("_thumbnail_id"))),
+            written_at=date,
         )
-        db.session.add(post)
-        db.session.flush()
-        search.index_post(post.id, post.title, post.body_html)
-        media.record_uses(post.id, post.body, post.featured_image_id, self.files)
+        post = import_post(data, author_id, known_files=self.files)
         db.session.add(
             ImportedItem(
                 source=self.source[:500], wp_id=item.wp_id, guid=item.guid[:500], post_id=post.id
@@ -499,10 +494,6 @@ class _Import:
 def _login_key(login: str) -> str:
     # Hand-edited exports carry strays such as ">themereviewteam" for "themereviewteam".
     return login.strip().strip("<>\"'").strip().lower() or "admin"
-
-
-def _int(value: str) -> int:
-    return int(value) if value.strip().isdigit() else 0
 
 
 _MIME = {

@@ -18,8 +18,7 @@ from wtforms import BooleanField, SubmitField
 
 from blog.auth import role_required
 from blog.wordpress.exporter import export_wordpress
-from blog.wordpress.importer import Summary, import_steps, scan
-from blog.wordpress.wxr import WxrError
+from blog.wordpress.items import WxrError
 
 bp = Blueprint("wordpress", __name__, url_prefix="/admin")
 
@@ -46,6 +45,9 @@ def page():
 @bp.route("/import-export", methods=["POST"])
 @role_required("admin")
 def import_upload():
+    # The importer brings lxml and markdownify: loaded when an import runs, not at start-up.
+    from blog.wordpress.importer import Summary, import_steps, scan
+
     request.max_content_length = UPLOAD_LIMIT
     form = ImportForm()
     if not form.validate_on_submit():

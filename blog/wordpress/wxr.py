@@ -1,7 +1,8 @@
 """Reading WordPress eXtended RSS (WXR 1.0–1.2) files, streamed, one element at a time.
 
-Only the element being read is held in memory: each one is cleared and dropped from
-the tree once read, so a 50 MB export costs about as much memory as its largest post.
+It yields the parts that blog/wordpress/items.py defines. Only the element being read
+is held in memory: each one is cleared and dropped from the tree once read, so a 50 MB
+export costs about as much memory as its largest post.
 A DTD is refused outright (a WordPress export never has one), and entity expansion,
 DTD loading and network access are all off in the parser, so neither an XML bomb nor
 an external-entity (XXE) payload can do anything.
@@ -9,7 +10,6 @@ an external-entity (XXE) payload can do anything.
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO
@@ -17,92 +17,17 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-
-class WxrError(ValueError):
-    """The file is not a WordPress export we can read; the message names where."""
-
-
-@dataclass
-class WxrSite:
-    title: str = ""
-    link: str = ""
-    description: str = ""
-    base_site_url: str = ""
-    base_blog_url: str = ""
-    wxr_version: str = ""
-
-
-@dataclass
-class WxrAuthor:
-    login: str
-    email: str = ""
-    display_name: str = ""
-    first_name: str = ""
-    last_name: str = ""
-    wp_id: int | None = None
-
-
-@dataclass
-class WxrTerm:
-    """A category (kind "category") or a tag (kind "tag")."""
-
-    kind: str
-    slug: str
-    name: str
-    parent_slug: str = ""
-    description: str = ""
-    wp_id: int | None = None
-
-
-@dataclass
-class WxrComment:
-    wp_id: int
-    content: str  # HTML, as WordPress stores it
-    author: str = ""
-    email: str = ""
-    url: str = ""
-    ip: str = ""
-    date: datetime | None = None  # UTC, naive
-    approved: str = "1"  # "1", "0", "spam" or "trash"
-    type: str = "comment"  # "comment", "pingback" or "trackback"
-    parent_wp_id: int = 0
-    user_wp_id: int = 0
-
-
-@dataclass
-class WxrItem:
-    """A post, a page, an attachment or anything else WordPress keeps as a post."""
-
-    wp_id: int
-    type: str = "post"
-    status: str = "publish"
-    title: str = ""
-    link: str = ""
-    guid: str = ""
-    creator: str = ""  # the author's login
-    content: str = ""
-    excerpt: str = ""
-    date: datetime | None = None  # UTC, naive
-    slug: str = ""
-    parent_wp_id: int = 0
-    sticky: bool = False
-    comment_status: str = "open"
-    password: str = ""
-    attachment_url: str = ""
-    terms: list[tuple[str, str, str]] = field(default_factory=list)  # (domain, slug, name)
-    meta: dict[str, list[str]] = field(default_factory=dict)
-    comments: list[WxrComment] = field(default_factory=list)
-    line: int = 0  # where the item starts in the file, for messages
-
-    def meta_value(self, key: str) -> str:
-        values = self.meta.get(key)
-        return values[0] if values else ""
-
+from blog.wordpress.items import (
+    WxrAuthor,
+    WxrComment,
+    WxrError,
+    WxrItem,
+    WxrSite,
+    WxrTerm,
+    whole_number,
+)
 
 # WordPress has written its namespaces as http:// and https://, versions 1.0 to 1.2.
-# A post meta field Pressroom writes for a status WordPress lacks ("unlisted"), so that
-# an export read back into Pressroom keeps it; WordPress ignores unknown "_" fields.
-PRESSROOM_STATUS = "_pressroom_status"
 _WP = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
 _EXCERPT = re.compile(r"^https?://wordpress\.org/export/1\.\d+/excerpt/$")
 _KNOWN = {
@@ -157,13 +82,6 @@ def _parse_rfc822(value: str) -> datetime | None:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value.strip() or 0)
-    except ValueError:
-        return 0
 
 
 class WxrReader:
@@ -295,7 +213,7 @@ class WxrReader:
             display_name=values.get("wp:author_display_name", ""),
             first_name=values.get("wp:author_first_name", ""),
             last_name=values.get("wp:author_last_name", ""),
-            wp_id=_int(values.get("wp:author_id", "")) or None,
+            wp_id=whole_number(values.get("wp:author_id", "")) or None,
         )
 
     def _term(self, name: str, element) -> WxrTerm | None:
@@ -318,7 +236,7 @@ class WxrReader:
             name=values.get(label, "") or unquote(values.get(slug, "")),
             parent_slug=unquote(parent),
             description=description,
-            wp_id=_int(values.get("wp:term_id", "")) or None,
+            wp_id=whole_number(values.get("wp:term_id", "")) or None,
         )
 
     def _item(self, element) -> WxrItem:
@@ -340,7 +258,7 @@ class WxrReader:
             elif name == "pubDate":
                 rfc_date = _parse_rfc822(child.text or "")
             elif name == "wp:post_id":
-                item.wp_id = _int(child.text or "")
+                item.wp_id = whole_number(child.text or "")
             elif name == "wp:post_date":
                 post_date = _parse_date(child.text or "")
             elif name == "wp:post_date_gmt":
@@ -350,7 +268,7 @@ class WxrReader:
             elif name == "wp:status":
                 item.status = self._text(child)
             elif name == "wp:post_parent":
-                item.parent_wp_id = _int(child.text or "")
+                item.parent_wp_id = whole_number(child.text or "")
             elif name == "wp:post_type":
                 item.type = self._text(child)
             elif name == "wp:is_sticky":
@@ -379,7 +297,7 @@ class WxrReader:
 
     def _comment(self, element) -> WxrComment:
         values = {name: (child.text or "") for name, child in self._children(element)}
-        comment_id = _int(values.get("wp:comment_id", ""))
+        comment_id = whole_number(values.get("wp:comment_id", ""))
         if not comment_id:
             raise WxrError(f"line {element.sourceline}: <wp:comment> without a <wp:comment_id>")
         return WxrComment(
@@ -393,6 +311,6 @@ class WxrReader:
             or _parse_date(values.get("wp:comment_date", "")),
             approved=values.get("wp:comment_approved", "1").strip() or "0",
             type=values.get("wp:comment_type", "").strip() or "comment",
-            parent_wp_id=_int(values.get("wp:comment_parent", "")),
-            user_wp_id=_int(values.get("wp:comment_user_id", "")),
+            parent_wp_id=whole_number(values.get("wp:comment_parent", "")),
+            user_wp_id=whole_number(values.get("wp:comment_user_id", "")),
         )

@@ -8,7 +8,7 @@ Settings, in instance/config.toml:
 
 from flask import Blueprint
 
-from blog.plugins import hookimpl, plugin_config, render_fragment
+from blog.plugin_api import hookimpl, plugin_config, render_fragment
 from plugins.categories import views
 
 bp = Blueprint("categories", __name__, template_folder="templates")

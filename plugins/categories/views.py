@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Category, Post, post_category
-from blog.plugins import FEED_LENGTH, atom_response, hooks
+from blog.plugin_api import FEED_LENGTH, atom_response, hooks
 
 
 def register(bp) -> None:

@@ -24,8 +24,9 @@ from pathlib import Path
 from flask import g, url_for
 from flask_login import current_user
 
-from blog.plugins import ConfigError, hookimpl, render_fragment
-from plugins.comments import moderation, notify, views, wordpress
+from blog.plugin_api import ConfigError, hookimpl, render_fragment
+from plugins.comments import hookspecs, moderation, notify, views, wordpress
+from plugins.comments.commands import commands
 from plugins.comments.settings import MODERATION, settings
 
 bp = views.bp
@@ -38,6 +39,11 @@ def register_blueprints():
             f"config.toml: 'plugins.comments.moderation' must be one of {', '.join(MODERATION)}"
         )
     return [bp]
+
+
+@hookimpl
+def register_hookspecs():
+    return [hookspecs]
 
 
 @hookimpl
@@ -71,14 +77,18 @@ def post_imported(post, item, summary):
 
 
 @hookimpl
+def item_skipped(item, reason, summary):
+    if item.comments:
+        summary.add_skipped("comments", f"on a skipped {item.type}", len(item.comments))
+
+
+@hookimpl
 def posts_exporting(items):
     wordpress.export_comments(items)
 
 
 @hookimpl
 def register_commands():
-    from plugins.comments.commands import commands
-
     return commands
 
 

@@ -4,7 +4,7 @@ import click
 from sqlalchemy.orm import joinedload
 
 from blog.database import db
-from blog.plugins import local_time
+from blog.plugin_api import local_time
 from plugins.comments.models import STATUSES, Comment
 
 

@@ -1,7 +1,7 @@
 """The comments plugin's [plugins.comments] settings and their defaults (listed in
 the plugin's docstring)."""
 
-from blog.plugins import plugin_config
+from blog.plugin_api import plugin_config
 
 MODERATION = ("all", "new_authors", "none")
 DEFAULTS = {

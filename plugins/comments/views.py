@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Post, utcnow
-from blog.plugins import count_links, hooks, render_fragment, render_reader_markdown, throttle
+from blog.plugin_api import count_links, hooks, render_fragment, render_reader_markdown, throttle
 from plugins.comments.forms import CommentForm
 from plugins.comments.models import ClosedPost, Comment
 from plugins.comments.settings import settings

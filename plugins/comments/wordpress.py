@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from blog.database import db
 from blog.models import utcnow
-from blog.plugins import WxrComment, render_reader_markdown, wordpress_markdown
+from blog.plugin_api import WxrComment, render_reader_markdown, wordpress_markdown
 from plugins.comments.models import ClosedPost, Comment
 
 # WordPress's comment_approved values, and what becomes of them here.

@@ -18,7 +18,7 @@ import click
 from flask import Blueprint
 
 from blog.database import db
-from blog.plugins import hookimpl, plugin_config, render_fragment
+from blog.plugin_api import hookimpl, plugin_config, render_fragment
 from plugins.related_posts import index
 from plugins.related_posts.models import HiddenBox
 from plugins.related_posts.picks import picks_for
@@ -59,7 +59,9 @@ def page_fragment(slot, context):
 
 
 @hookimpl
-def post_saved(post, form):
+def post_saved(post, form, importing):
+    if importing:
+        return  # import_finished learns every imported post at once
     if form.get(EDITOR_MARK):
         hidden = db.session.get(HiddenBox, post.id)
         if form.get(HIDE_FIELD) and hidden is None:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from blog.database import db
 from blog.models import Post, post_category, post_tag
-from blog.plugins import plain_text
+from blog.plugin_api import plain_text
 from plugins.related_posts import ranking
 from plugins.related_posts.models import RelatedModel, RelatedPick, RelatedVector
 
@@ -283,7 +283,7 @@ def write_picks(post_id: int, picks: list[tuple[float, int]]) -> None:
         )  # fmt: skip
 
 
-def published_posts() -> Iterator[tuple[int, str, str, set[int], set[int]]]:
+def listed_post_texts() -> Iterator[tuple[int, str, str, set[int], set[int]]]:
     """(id, title, text, category ids, tag ids) of every published post, in batches."""
     last = 0
     while True:
@@ -323,7 +323,7 @@ def rebuild(progress: Callable[[str, int, int], None] = lambda stage, done, tota
 
     progress(stage, done, total) is called as the work goes on. Returns the posts indexed.
     """
-    posts = list(published_posts())
+    posts = list(listed_post_texts())
     total = len(posts)
     documents = []
     for done, (_, title, text, _, _) in enumerate(posts, 1):

@@ -9,7 +9,7 @@ Create Date: 2026-11-26 01:20:00
 import sqlalchemy as sa
 from alembic import op
 
-from blog import media
+from blog.media.usage import rebuild_uses
 
 # revision identifiers, used by Alembic.
 revision = "0006core"
@@ -38,7 +38,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("attachment_id", "post_id", name=op.f("pk_attachment_use")),
     )
     op.create_index("ix_attachment_use_post_id", "attachment_use", ["post_id", "attachment_id"])
-    media.rebuild_uses(op.get_bind())
+    rebuild_uses(op.get_bind())
 
 
 def downgrade():

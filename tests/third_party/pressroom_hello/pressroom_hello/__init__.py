@@ -12,7 +12,7 @@ import click
 from flask import Blueprint
 
 from blog.database import db
-from blog.plugins import hookimpl, plugin_config, render_fragment
+from blog.plugin_api import hookimpl, plugin_config, render_fragment
 from pressroom_hello.models import HelloSeen
 
 bp = Blueprint("hello", __name__, template_folder="templates", url_prefix="/hello")

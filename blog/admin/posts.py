@@ -1,0 +1,60 @@
+"""The admin's post list: every post one may edit, filtered and searched."""
+
+from flask import render_template, request
+from flask_login import current_user
+from sqlalchemy import func, true
+from sqlalchemy.orm import joinedload, selectinload
+
+from blog.admin.blueprint import bp
+from blog.database import db
+from blog.models import STATUS_LABELS, STATUSES, Category, Post, User, post_category
+from blog.scheduling import overdue_posts
+
+POSTS_PER_ADMIN_PAGE = 25
+
+
+@bp.route("/")
+def index():
+    """List posts, newest change first, filtered by status, category, author or words."""
+    query = db.select(Post).options(joinedload(Post.author), selectinload(Post.categories))
+    status = request.args.get("status", "")
+    if status in STATUSES:
+        query = query.where(Post.status == status)
+    category_id = request.args.get("category", type=int)
+    if category_id:
+        query = query.where(
+            Post.id.in_(
+                db.select(post_category.c.post_id).where(post_category.c.category_id == category_id)
+            )
+        )
+    author_id = request.args.get("author", type=int)
+    if current_user.role == "author":
+        query = query.where(Post.author_id == current_user.id)
+    elif author_id:
+        query = query.where(Post.author_id == author_id)
+    words = request.args.get("q", "").strip()
+    if words:
+        query = query.where(Post.title.icontains(words, autoescape=True))
+    page = db.paginate(
+        query.order_by(Post.updated_at.desc(), Post.id.desc()),
+        per_page=POSTS_PER_ADMIN_PAGE,
+    )
+    counts = dict(
+        db.session.execute(
+            db.select(Post.status, func.count())
+            .where(Post.author_id == current_user.id if current_user.role == "author" else true())
+            .group_by(Post.status)
+        ).all()
+    )
+    return render_template(
+        "admin/index.html",
+        page=page,
+        counts=counts,
+        categories=db.session.scalars(db.select(Category).order_by(Category.name)).all(),
+        authors=db.session.scalars(db.select(User).order_by(User.username)).all()
+        if current_user.role != "author"
+        else [],
+        filters={"status": status, "category": category_id, "author": author_id, "q": words},
+        overdue=overdue_posts(),
+        statuses=STATUS_LABELS,
+    )

@@ -1,0 +1,124 @@
+"""The media library: cleaned images stored under instance/uploads/ and in the attachment
+table, removed from both, and served with headers that let caches keep them."""
+
+from pathlib import Path
+
+from flask import Flask, current_app, send_from_directory
+
+from blog.database import db
+from blog.media.images import FORMATS, MediaError, Rendition, open_image, renditions
+from blog.models import Attachment, User, utcnow
+from blog.names import first_free, make_slug
+
+URL_PREFIX = "/uploads/"
+
+
+def uploads_folder() -> Path:
+    return Path(current_app.instance_path, "uploads")
+
+
+def free_stem(folder: Path, stem: str, extension: str) -> str:
+    """`stem`, or `stem-2`, `stem-3`… so that no stored file is ever overwritten."""
+
+    def taken(candidate: str) -> bool:
+        return (folder / f"{candidate}.{extension}").exists() or any(
+            folder.glob(f"{candidate}-*w.{extension}")
+        )
+
+    return first_free(stem, taken)
+
+
+def write_files(folder: Path, base: str, extension: str, files: list[Rendition]) -> list[Path]:
+    """Write the renditions under a name no other upload has; their paths, in order."""
+    for _attempt in range(10):
+        stem = free_stem(folder, base, extension)
+        written: list[Path] = []
+        try:
+            for rendition in files:
+                target = folder / f"{stem}{rendition.suffix}.{extension}"
+                with open(target, "xb") as out:  # "x": another upload may have just taken it
+                    written.append(target)
+                    out.write(rendition.data)
+            return written
+        except FileExistsError:
+            for path in written:
+                path.unlink(missing_ok=True)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+    raise MediaError("Too many uploads with this file name at once; try again.", 409)
+
+
+def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None) -> Attachment:
+    """Check, clean and store an uploaded image; the new Attachment, committed.
+
+    Raises MediaError (nothing stored) when the file is refused.
+    """
+    image = open_image(data)
+    pillow_format = image.format
+    mime_type, extension = FORMATS[pillow_format]
+    month = utcnow().strftime("%Y/%m")
+    folder = uploads_folder() / month
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(filename or "").stem
+    base = make_slug(name, max_length=60) or "image"
+    files = renditions(image, pillow_format)
+    written = write_files(folder, base, extension, files)
+    try:
+        original = f"{month}/{written[0].name}"
+        attachment = Attachment(
+            url=f"{URL_PREFIX}{original}",
+            path=original,
+            title=name[:300] or "image",
+            alt_text=" ".join(alt_text.split())[:500],
+            mime_type=mime_type,
+            width=files[0].width,
+            height=files[0].height,
+            size_bytes=sum(len(rendition.data) for rendition in files),
+            srcset=", ".join(
+                f"{URL_PREFIX}{month}/{path.name} {rendition.width}w"
+                for path, rendition in sorted(
+                    zip(written, files, strict=True), key=lambda pair: pair[1].width
+                )
+            ),
+            uploader=uploader,
+        )
+        db.session.add(attachment)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return attachment
+
+
+def stored_files(attachment: Attachment) -> list[Path]:
+    """Every file an uploaded attachment has on disk (none for imported media)."""
+    if not attachment.path:
+        return []
+    urls = {attachment.url} | {part.split()[0] for part in attachment.srcset.split(",") if part}
+    root = uploads_folder()
+    return [root / url.removeprefix(URL_PREFIX) for url in urls if url.startswith(URL_PREFIX)]
+
+
+def delete_attachment(attachment: Attachment) -> None:
+    """Forget the attachment, then remove its files (kept if the database says no)."""
+    files = stored_files(attachment)
+    db.session.delete(attachment)
+    db.session.commit()
+    for path in files:
+        path.unlink(missing_ok=True)
+
+
+def serve_upload(filename: str):
+    response = send_from_directory(uploads_folder(), filename, max_age=365 * 24 * 3600)
+    # Files are never rewritten under the same name (free_stem), so caches may keep them.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.add_url_rule("/uploads/<path:filename>", "uploads", serve_upload)

@@ -1,0 +1,74 @@
+"""The plugin API: what a plugin may use of the core, besides blog.models, blog.database
+and blog.forms (tests/test_architecture.py holds plugins to that).
+
+Cheap to import: what pulls in heavy libraries (the WordPress converter's markdownify
+and lxml) is loaded only when it is first called.
+"""
+
+import pluggy
+from flask import current_app, render_template
+from markupsafe import Markup
+
+from blog.config import ConfigError
+from blog.feeds import FEED_LENGTH, atom_response
+from blog.plugins import hooks
+from blog.rendering import count_links, plain_text, render_reader_markdown
+from blog.sitetime import local_time
+from blog.throttle import throttle
+from blog.wordpress.items import WxrComment
+
+__all__ = [
+    "FEED_LENGTH",  # how many entries a feed holds
+    "ConfigError",  # raise it for a bad [plugins.<name>] setting
+    "WxrComment",  # what the import and export hooks carry for comments
+    "atom_response",  # an Atom feed of posts, with ETag and Last-Modified
+    "count_links",
+    "hookimpl",
+    "hooks",  # call a hook: hooks().posts_loaded(posts=...)
+    "hookspec",
+    "local_time",  # a UTC time as people read it, in the site's zone
+    "plain_text",
+    "plugin_config",
+    "render_fragment",
+    "render_reader_markdown",  # readers' Markdown (comments): a small, safe subset
+    "throttle",  # rate limits, shared through Redis when REDIS_URL is set
+    "wordpress_markdown",
+]
+
+hookimpl = pluggy.HookimplMarker("pressroom")
+# For a hook that a plugin offers other plugins (see register_hookspecs in blog/hookspecs.py).
+hookspec = pluggy.HookspecMarker("pressroom")
+
+
+def render_fragment(template_name: str, **context) -> Markup:
+    """Render a plugin template into Markup, for page_fragment to return."""
+    return Markup(render_template(template_name, **context))  # noqa: S704 -- autoescaped template
+
+
+def plugin_config(name: str, **defaults) -> dict:
+    """The plugin's [plugins.<name>] settings merged over its defaults.
+
+    A key the plugin does not know, or a value of another type than its
+    default, is a ConfigError naming the key.
+    """
+    settings = current_app.config["PLUGINS"].get(name, {})
+    for key, value in settings.items():
+        if key not in defaults:
+            known = ", ".join(sorted(defaults)) or "none"
+            raise ConfigError(f"config.toml: unknown key 'plugins.{name}.{key}' (known: {known})")
+        expected = type(defaults[key])
+        if defaults[key] is not None and not isinstance(value, expected):
+            raise ConfigError(
+                f"config.toml: 'plugins.{name}.{key}' must be of type "
+                f"{expected.__name__}, not {value!r}"
+            )
+    return {**defaults, **settings}
+
+
+def wordpress_markdown(html: str) -> str:
+    """WordPress HTML (a post's or a comment's) as Markdown an author can edit."""
+    # markdownify, BeautifulSoup and lxml load here, when an import first needs them,
+    # not in every worker that serves pages.
+    from blog.wordpress.content import to_markdown
+
+    return to_markdown(html)

@@ -1,0 +1,53 @@
+"""One post (or page) as readers see it, and the notice its editors see above it."""
+
+from flask import abort, render_template
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from blog import sharing
+from blog.database import db
+from blog.models import Post
+from blog.plugins import hooks
+from blog.posts.blueprint import bp
+from blog.sitetime import local_time
+
+
+@bp.route("/<slug>/")
+def detail(slug):
+    post = db.session.scalar(
+        db.select(Post)
+        .where(Post.slug == slug)
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.featured_image),
+            selectinload(Post.categories),
+            selectinload(Post.tags),
+        )
+    )
+    if post is None:
+        abort(404)  # the 404 handler first looks for an old address (redirect_old_address)
+    if not post.is_public and not (current_user.is_authenticated and current_user.can_edit(post)):
+        abort(404)  # a draft does not exist for visitors
+    hooks().posts_loaded(posts=[post])
+    return render_template("posts/detail.html", post=post)
+
+
+bp.add_url_rule("/preview/<token>", "shared_draft", sharing.shared_draft)
+
+
+@bp.app_template_global()
+def status_notice(post: Post) -> str:
+    """What an editor is told above a post visitors cannot see."""
+    kind = "page" if post.type == "page" else "post"
+    if post.status == "unlisted":
+        return (
+            f"This {kind} is unlisted: anyone with its address can read it, "
+            "but it is in no list, feed, sitemap or search."
+        )
+    when = local_time(post.date, "%B %-d, %Y, %H:%M %Z")
+    return {
+        "draft": f"This {kind} is a draft",
+        "pending": f"This {kind} is waiting for an editor's review",
+        "private": f"This {kind} is private",
+        "scheduled": f"This {kind} is scheduled for {when}",
+    }.get(post.status, f"This {kind} is not published") + ": only people who can edit it see it."

@@ -1,0 +1,34 @@
+"""Imported posts' old addresses: 301s to where they live now."""
+
+from flask import abort, redirect, url_for
+
+from blog.database import db
+from blog.models import ImportedItem, Post, Redirect
+
+
+def redirect_imported(wordpress_id: str):
+    """/?p=123 and /?page_id=123, a WordPress post's plain address: 301 to its new one."""
+    post = db.session.scalar(
+        db.select(Post)
+        .join(ImportedItem, ImportedItem.post_id == Post.id)
+        .where(ImportedItem.wp_id == (int(wordpress_id) if wordpress_id.isdigit() else -1))
+        .order_by(ImportedItem.id.desc())
+        .limit(1)
+    )
+    if post is None:
+        abort(404)
+    return redirect(url_for("posts.detail", slug=post.slug), 301)
+
+
+def redirect_old_address(path: str):
+    """A 301 to the post that once lived at `path`, or None."""
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    slug = db.session.scalar(
+        db.select(Post.slug)
+        .join(Redirect, Redirect.post_id == Post.id)
+        .where(Redirect.path == path)
+    )
+    if slug is None:
+        return None
+    return redirect(url_for("posts.detail", slug=slug), 301)

@@ -1,0 +1,89 @@
+"""The search page, and the suggestions a 404 page makes from the address."""
+
+import re
+from dataclasses import dataclass
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy.orm import joinedload
+
+from blog import search
+from blog.database import db
+from blog.models import Post
+from blog.posts.blueprint import bp
+
+
+@dataclass
+class SearchPage:
+    """One page of search results, shaped like a Flask-SQLAlchemy page for the templates."""
+
+    page: int
+    per_page: int
+    total: int
+    items: list
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def search_page(words: str, page: int = 1, per_page: int | None = None) -> SearchPage:
+    """Published posts and pages matching `words`, with their marked titles and snippets."""
+    per_page = per_page or current_app.config["SITE"]["posts_per_page"]
+    results = search.search(words, limit=per_page, offset=(page - 1) * per_page)
+    posts = {
+        post.id: post
+        for post in db.session.scalars(
+            db.select(Post)
+            .where(Post.id.in_([hit.post_id for hit in results.hits]))
+            .options(joinedload(Post.author))
+        )
+    }
+    items = [(posts[hit.post_id], hit) for hit in results.hits if hit.post_id in posts]
+    return SearchPage(page, per_page, results.total, items)
+
+
+_path_word = re.compile(r"[^\W\d_]{3,}")
+
+
+def guess_from_path(path: str):
+    """For a 404: the words of a mistyped address, and posts that have any of them."""
+    words = _path_word.findall(path.replace("-", " ").replace("_", " "))[:6]
+    if not words or path.startswith(("/admin/", "/static/", "/uploads/")):
+        return "", None
+    guess = " ".join(words)
+    try:
+        return guess, search_page(" OR ".join(words), per_page=5)
+    except Exception:  # a page that is already an error must not fail again
+        db.session.rollback()
+        return guess, None
+
+
+@bp.route("/search")
+def search_results():
+    """/search?q=words: ranked results with the matching words marked."""
+    words = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    results = search_page(words, page) if words else None
+    if results and page > results.pages:
+        abort(404)
+    response = render_template("posts/search.html", words=words, results=results)
+    # Result pages are endless and thin: followed, not indexed.
+    return response, {"X-Robots-Tag": "noindex"}
