@@ -1,12 +1,16 @@
-"""WordPress import: time and peak memory for a ~10 MB and a ~50 MB export.
+"""WordPress import: time and peak memory for a ~10 MB and a ~50 MB export, beside the
+importer of an earlier commit run in the same process of measuring.
 
 The exports are made from ../shared/fixtures/wordpress-export.xml by repeating its
 posts under new ids. Each import runs in a fresh process on a fresh SQLite database
-(comments plugin on), and reports its peak resident memory; the baseline is the
-same process doing everything but the import (app, database, migrations loaded).
-Bounded memory shows as a peak that stays nearly flat while the file grows 5 times.
+(comments plugin on), and reports its peak resident memory; the memory
+baseline is the same process doing everything but the import (app, database, migrations
+loaded). Bounded memory shows as a peak that stays nearly flat while the file grows 5
+times. The same imports then run on the code of BASELINE_REV (default: the last commit
+before imports went through blog/editing.py), taken with `git archive`, and the time
+ratio is printed: 1.00 is as fast as that code, on this machine, in this run.
 
-    .venv/bin/python bench/wordpress_import.py
+    .venv/bin/python bench/wordpress_import.py [BASELINE_REV]
 """
 
 import re
@@ -18,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT.parent / "shared" / "fixtures" / "wordpress-export.xml"
+BASELINE_REV = "ad3549b"  # the importer that built its own Post rows
 
 CHILD = """
 import json, os, resource, sys, time
@@ -65,11 +70,11 @@ def make_export(copies: int, target: Path) -> None:
         out.write(tail)
 
 
-def run(path: str, folder: Path) -> dict:
+def run(path: str, folder: Path, root: Path = ROOT) -> dict:
     import json
 
     database = folder / f"bench-{time.monotonic_ns()}.sqlite3"
-    code = CHILD.format(root=str(ROOT), db=str(database), path=path)
+    code = CHILD.format(root=str(root), db=str(database), path=path)
     env = {"PRESSROOM_INSTANCE": str(folder), "PATH": "/usr/bin:/bin"}
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
@@ -77,11 +82,24 @@ def run(path: str, folder: Path) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def checkout(revision: str, folder: Path) -> Path:
+    """The project's files at `revision`, unpacked into folder/baseline."""
+    target = folder / "baseline"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
 def main() -> None:
     if not SOURCE.exists():
         sys.exit(f"{SOURCE} is missing (../shared is laid beside the project)")
+    revision = sys.argv[1] if len(sys.argv) > 1 else BASELINE_REV
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        earlier = checkout(revision, folder)
         baseline = run("", folder)
         print(f"baseline (no import): peak {baseline['peak_mb']:.0f} MB")
         for copies in (3, 13):
@@ -89,12 +107,15 @@ def main() -> None:
             make_export(copies, export)
             size = export.stat().st_size / 1e6
             result = run(str(export), folder)
+            before = run(str(export), folder, root=earlier)
             print(
                 f"{size:5.1f} MB export, {result['posts']:,} posts: "
                 f"{result['seconds']:.1f} s ({result['posts'] / result['seconds']:.0f} posts/s), "
                 f"peak {result['peak_mb']:.0f} MB "
                 f"(+{result['peak_mb'] - baseline['peak_mb']:.0f} MB over the baseline, "
-                f"ratio {result['peak_mb'] / baseline['peak_mb']:.2f})"
+                f"ratio {result['peak_mb'] / baseline['peak_mb']:.2f}); "
+                f"{revision}: {before['seconds']:.1f} s, peak {before['peak_mb']:.0f} MB; "
+                f"time ratio {result['seconds'] / before['seconds']:.2f}"
             )
 
 

@@ -179,9 +179,10 @@ def fill_post(post: Post, data: PostData) -> None:
         status = "scheduled"  # "Publish" with a date still to come, as in WordPress
     if status == "scheduled" and (published_at is None or published_at <= now):
         raise PostError("published_at", "To schedule the post, give it a date in the future.")
+    slug = slug_for(post, data, title)  # may refuse: before anything is changed
 
     post.title = title
-    post.slug = slug_for(post, data, title)
+    post.slug = slug
     post.body = data.body
     post.body_html = str(render_post_body(data.body))
     post.excerpt = data.excerpt.strip()

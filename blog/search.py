@@ -3,7 +3,7 @@
 The index holds each post's title and plain text, whatever its status; a query
 returns only published posts and pages (never drafts, private or unlisted ones),
 best first, with the matching words marked. Saving, importing and deleting keep
-the index in step (blog/editing.py, blog/wordpress/importer.py). Any text is a
+the index in step (blog/editing.py, the one road for every post). Any text is a
 valid query: words, "quoted phrases", OR, and -excluded words; everything else is
 ignored rather than parsed.
 """

@@ -1,5 +1,5 @@
 """Rate limits (the `limits` library): in memory, or in Redis when REDIS_URL is set so that
-every worker and host of a site counts together. Plugins reach it through blog.plugins."""
+every worker and host of a site counts together. Plugins reach it through blog.plugin_api."""
 
 import hashlib
 import math

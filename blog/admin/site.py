@@ -156,7 +156,8 @@ def profile():
             )
         except AccountError as error:
             db.session.rollback()
-            getattr(form, error.field, form.email).errors.append(str(error))
+            field = form.new_password if error.field == "password" else form.email
+            field.errors.append(str(error))
         else:
             db.session.commit()
             flash("Profile saved.", "success")
