@@ -3,6 +3,7 @@
 import pytest
 
 from blog.database import db
+from blog.models import utcnow
 from plugins.comments.models import Comment
 
 pytestmark = pytest.mark.plugins(
@@ -31,7 +32,11 @@ def queries_for(client, count_queries, path):
     return counter.count
 
 
-@pytest.mark.parametrize("path", ["/", "/post-3/", "/feed/", "/?page=2", "/category/shared/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/post-3/", "/feed/", "/?page=2", "/category/shared/", "/tag/shared-tag/",
+     "/author/a3/", f"/{utcnow().year}/", "/archive/"],
+)  # fmt: skip
 def test_page_queries_do_not_grow_with_posts_or_categories(
     app, client, add_post, count_queries, path
 ):
@@ -40,7 +45,10 @@ def test_page_queries_do_not_grow_with_posts_or_categories(
     def add_posts(numbers):
         for number in numbers:
             post_id = add_post(
-                f"Post {number}", categories=[f"Topic {number}", "Shared"], author=f"a{number}"
+                f"Post {number}",
+                categories=[f"Topic {number}", "Shared"],
+                tags=[f"tag {number}", "shared tag"],
+                author=f"a{number}",
             )
             add_comments(app, post_id, count=number % 4)
 
@@ -50,9 +58,9 @@ def test_page_queries_do_not_grow_with_posts_or_categories(
     many = queries_for(client, count_queries, path)
 
     assert few == many
-    # At most: the post, its categories, its tags, the nav, then two each for the comments
-    # (counts, thread) and related posts (hidden?, picks); list pages need fewer.
-    assert many <= 9
+    # At most, on a post page: the post (with author, image and categories), its tags, the
+    # nav, the comments' counts and open state, the comment thread, and the related posts.
+    assert many <= 6
 
 
 def test_logged_in_pages_add_at_most_the_user_lookup(app, client, auth, add_post, count_queries):

@@ -14,15 +14,21 @@ from blog.sitetime import local_time
 
 @bp.route("/<slug>/")
 def detail(slug):
-    post = db.session.scalar(
-        db.select(Post)
-        .where(Post.slug == slug)
-        .options(
-            joinedload(Post.author),
-            joinedload(Post.featured_image),
-            selectinload(Post.categories),
-            selectinload(Post.tags),
+    # The post, its author, image and categories in one statement (a post has a few
+    # categories), its tags in a second.
+    post = (
+        db.session.scalars(
+            db.select(Post)
+            .where(Post.slug == slug)
+            .options(
+                joinedload(Post.author),
+                joinedload(Post.featured_image),
+                joinedload(Post.categories),
+                selectinload(Post.tags),
+            )
         )
+        .unique()
+        .first()
     )
     if post is None:
         abort(404)  # the 404 handler first looks for an old address (redirect_old_address)

@@ -48,7 +48,7 @@ def register_hookspecs():
 
 @hookimpl
 def posts_loaded(posts):
-    g.comment_counts = views.approved_counts([post.id for post in posts])
+    g.comment_counts, g.comments_closed = views.counts_and_closed([post.id for post in posts])
 
 
 @hookimpl

@@ -44,16 +44,24 @@ FORM_MAX_AGE = 24 * 3600
 # Reading -------------------------------------------------------------------------------
 
 
-def approved_counts(post_ids: list[int]) -> dict[int, int]:
-    """{post id: approved comments}, for a whole page of posts in one query."""
+def counts_and_closed(post_ids: list[int]) -> tuple[dict[int, int], set[int]]:
+    """({post id: approved comments}, {ids of posts closed to comments}), for a whole page
+    of posts in one query."""
     if not post_ids:
-        return {}
-    rows = db.session.execute(
-        db.select(Comment.post_id, func.count())
-        .where(Comment.post_id.in_(post_ids), Comment.status == "approved")
-        .group_by(Comment.post_id)
+        return {}, set()
+    approved = (
+        db.select(func.count())
+        .where(Comment.post_id == Post.id, Comment.status == "approved")
+        .scalar_subquery()
     )
-    return dict(rows.all())
+    closed = db.select(ClosedPost.post_id).where(ClosedPost.post_id == Post.id).exists()
+    rows = db.session.execute(db.select(Post.id, approved, closed).where(Post.id.in_(post_ids)))
+    counts, closed_ids = {}, set()
+    for post_id, count, is_closed in rows:
+        counts[post_id] = count
+        if is_closed:
+            closed_ids.add(post_id)
+    return counts, closed_ids
 
 
 def can_moderate(post: Post) -> bool:
@@ -92,7 +100,11 @@ def closed_reason(post: Post) -> str | None:
     """Why this post takes no new comments, or None when it does."""
     if not post.is_public:
         return "Comments open when the post is published."
-    if db.session.get(ClosedPost, post.id):
+    if post.id in getattr(g, "comment_counts", {}):  # posts_loaded read it with the counts
+        closed = post.id in g.comments_closed
+    else:
+        closed = db.session.get(ClosedPost, post.id) is not None
+    if closed:
         return "Comments are closed."
     days = settings()["close_after_days"]
     if days and post.published_at and utcnow() - post.published_at > timedelta(days=days):

@@ -43,7 +43,7 @@ def register_blueprints():
 def page_fragment(slot, context):
     if slot == "post_footer":
         post = context["post"]
-        if not post.is_listed or db.session.get(HiddenBox, post.id):
+        if not post.is_listed:
             return None
         config = settings()
         related = picks_for(post, config["count"], config["min_score"], config["category_fallback"])
