@@ -1,5 +1,10 @@
 """The core's forms. Plugins may import from here to match the house fields."""
 
+import functools
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, request
+from flask_login import current_user
 from flask_wtf import CSRFProtect, FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -37,8 +42,50 @@ from blog.models import ROLES, STATUS_LABELS, Category
 from blog.names import make_slug
 from blog.sitetime import site_zone, zone_names
 
-# Every POST, the core's and the plugins', must carry the session's token.
+# Every POST, the core's and the plugins', must carry the session's token, except the
+# public forms below.
 csrf = CSRFProtect()
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def refuse_cross_site() -> None:
+    """403 for a form another site's page sent: browsers say where a POST comes from."""
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    if fetched_from is not None and fetched_from not in ("same-origin", "none"):
+        abort(403, "This form was sent from another site; it is taken only from this site.")
+    origin = request.headers.get("Origin")
+    ours = {origin_of(request.host_url), origin_of(current_app.config["SITE"]["url"])}
+    if origin is not None and origin.lower() not in ours:
+        abort(403, "This form was sent from another site; it is taken only from this site.")
+
+
+def public_form(view):
+    """Mark a view that takes a form anonymous visitors send from pages any cache may keep.
+
+    Such a page sets no cookie, so its form carries no session token. Instead the post
+    must come from this site's own pages: the browser's Origin and Sec-Fetch-Site
+    headers, which another site's page cannot set, say so (OWASP's "verify the origin
+    with standard headers"). A logged-in user's page carries the session token as
+    every other form does, and it is checked too.
+    """
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        refuse_cross_site()
+        if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        return view(*args, **kwargs)
+
+    return csrf.exempt(checked)
+
+
+def session_token_for_users() -> dict:
+    """A public form's meta: the session token only for logged-in users (see public_form)."""
+    return {} if current_user.is_authenticated else {"csrf": False}
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from blog.config import ConfigError
 from blog.feeds import FEED_LENGTH, atom_response
+from blog.forms import public_form, session_token_for_users
 from blog.plugins import hooks
 from blog.rendering import count_links, plain_text, render_reader_markdown
 from blog.sitetime import local_time
@@ -29,8 +30,10 @@ __all__ = [
     "local_time",  # a UTC time as people read it, in the site's zone
     "plain_text",
     "plugin_config",
+    "public_form",  # a form anonymous visitors send from cacheable pages (no session token)
     "render_fragment",
     "render_reader_markdown",  # readers' Markdown (comments): a small, safe subset
+    "session_token_for_users",
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set
     "wordpress_markdown",
 ]

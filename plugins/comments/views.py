@@ -24,7 +24,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Post, utcnow
-from blog.plugin_api import count_links, hooks, render_fragment, render_reader_markdown, throttle
+from blog.plugin_api import (
+    count_links,
+    hooks,
+    public_form,
+    render_fragment,
+    render_reader_markdown,
+    session_token_for_users,
+    throttle,
+)
 from plugins.comments.forms import CommentForm
 from plugins.comments.models import ClosedPost, Comment
 from plugins.comments.settings import settings
@@ -131,7 +139,7 @@ def form_clock() -> TimestampSigner:
 
 
 def new_form(post: Post) -> CommentForm:
-    form = CommentForm()
+    form = CommentForm(meta=session_token_for_users())
     author = remembered_author()
     if current_user.is_authenticated:
         author = {"name": current_user.name, "email": current_user.email, "website": ""}
@@ -315,10 +323,11 @@ def accept(form: CommentForm, post: Post) -> Comment:
 
 
 @bp.route("/comments/<int:post_id>/", methods=["POST"])
+@public_form  # sent from post pages that set no cookie, so that any cache may keep them
 def create(post_id):
     """Take a comment; on a problem, show the post again with the form and the reason."""
     post = published_post_or_404(post_id)
-    form = CommentForm()
+    form = CommentForm(meta=session_token_for_users())
     try:
         if not form.validate():
             raise Refused("The comment was not posted: see the marked fields.", field=None)

@@ -387,9 +387,46 @@ def test_comments_close_after_n_days(app, client, post):
 # 4 and 8. Spam defences and bad input ---------------------------------------------------
 
 
+SAME_SITE = {"HTTP_ORIGIN": "http://localhost", "HTTP_SEC_FETCH_SITE": "same-origin"}
+
+
 @pytest.mark.config(WTF_CSRF_ENABLED=True)
-def test_a_comment_without_csrf_token_is_refused(app, client, post):
-    response = client.post(f"/comments/{post[0]}/", data={"name": "x", "body": "x"})
+def test_a_visitor_comments_from_a_page_that_set_no_cookie(app, client, post):
+    page = client.get(f"/{post[1]}/")
+
+    response = post_comment(client, *post, environ=SAME_SITE)
+
+    assert "Set-Cookie" not in page.headers and "csrf_token" not in page.text
+    assert response.status_code == 303
+    assert [c["name"] for c in comments_in(app)] == ["Reader"]
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_ORIGIN": "http://localhost", "HTTP_SEC_FETCH_SITE": "same-site"},
+    ],
+)
+def test_a_comment_another_site_sends_is_refused(app, client, post, environ):
+    response = post_comment(client, *post, environ=environ)
+
+    assert response.status_code == 403
+    assert "sent from another site" in response.text
+    assert comments_in(app) == []
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_a_logged_in_users_comment_still_needs_the_session_token(app, client, post, add_user):
+    user_id = add_user("staff", role="editor")
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+
+    response = post_comment(client, *post, environ=SAME_SITE)
 
     assert response.status_code == 400
     assert comments_in(app) == []
