@@ -8,6 +8,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from blog import (
     admin,
     auth,
+    caching,
     cli,
     config,
     database,
@@ -52,6 +53,7 @@ def create_app(test_config=None):
     scheduling.init_app(app)  # scheduled posts go out by themselves
     media_storage.init_app(app)  # /uploads/
     theme.init_app(app)  # instance/static/ at /site/, site.css on every page
+    caching.init_app(app)  # ETag, Last-Modified, Cache-Control; fingerprinted static files
     app.register_blueprint(admin.bp)
     app.register_blueprint(wordpress_views.bp)
     app.register_blueprint(posts.bp)

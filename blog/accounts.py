@@ -10,6 +10,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+from blog.caching import site_changed
 from blog.database import db
 from blog.models import ROLES, User
 from blog.names import make_slug
@@ -125,6 +126,7 @@ def create_account(
         user.set_password(check_password(password))
     db.session.add(user)
     db.session.flush()
+    site_changed()
     return user
 
 
@@ -149,4 +151,5 @@ def update_account(
     if password:
         user.set_password(check_password(password))
     db.session.flush()
+    site_changed()  # names are on pages
     return user

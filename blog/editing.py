@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from blog import search
+from blog.caching import site_changed
 from blog.database import db
 from blog.media.html import responsive_images
 from blog.media.usage import record_uses
@@ -282,6 +283,7 @@ def keep_in_step(
     """
     search.index_post(post.id, post.title, post.body_html)
     record_uses(post.id, post.body, post.featured_image_id, known_files)
+    site_changed()
     hooks().post_saved(post=post, form=form if form is not None else {}, importing=importing)
 
 
@@ -375,6 +377,7 @@ def delete_post(post: Post) -> None:
     """Delete the post and everything that hangs on it, telling plugins before the commit."""
     try:
         search.remove_post(post.id)
+        site_changed()
         db.session.delete(post)
         db.session.flush()
         hooks().post_deleted(post=post)

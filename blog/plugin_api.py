@@ -9,6 +9,7 @@ import pluggy
 from flask import current_app, render_template
 from markupsafe import Markup
 
+from blog.caching import site_changed
 from blog.config import ConfigError
 from blog.feeds import FEED_LENGTH, atom_response
 from blog.forms import public_form, session_token_for_users
@@ -34,6 +35,7 @@ __all__ = [
     "render_fragment",
     "render_reader_markdown",  # readers' Markdown (comments): a small, safe subset
     "session_token_for_users",
+    "site_changed",  # call it in a transaction that changes what readers see (a comment)
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set
     "wordpress_markdown",
 ]

@@ -25,13 +25,10 @@ def serve_site_static(filename: str):
 
 
 def site_stylesheet_url() -> str | None:
-    """The site's own stylesheet, with its change time so browsers fetch a new one."""
-    path = site_static_folder() / SITE_STYLESHEET
-    try:
-        changed = int(path.stat().st_mtime)
-    except OSError:
+    """The site's own stylesheet (its address carries a fingerprint: blog/caching.py)."""
+    if not (site_static_folder() / SITE_STYLESHEET).is_file():
         return None
-    return url_for("site_static", filename=SITE_STYLESHEET, v=changed)
+    return url_for("site_static", filename=SITE_STYLESHEET)
 
 
 def init_app(app: Flask) -> None:

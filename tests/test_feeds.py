@@ -95,7 +95,7 @@ def test_tag_pages_list_published_posts_with_the_tag(client, add_post):
 
 
 def test_pages_have_a_favicon(client):
-    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    assert 'rel="icon" href="/static/favicon.svg?v=' in client.get("/").text
     with client.get("/static/favicon.svg") as icon:  # a file response: close it
         assert icon.status_code == 200
 

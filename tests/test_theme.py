@@ -40,7 +40,7 @@ def test_the_sites_stylesheet_is_linked_after_the_theme(app, client):
     page = client.get("/").text
 
     theme = page.index("/static/style.css")
-    own = re.search(r'<link rel="stylesheet" href="(/site/site\.css\?v=\d+)">', page)
+    own = re.search(r'<link rel="stylesheet" href="(/site/site\.css\?v=[0-9a-f]+)">', page)
     assert own and own.start() > theme
     with client.get(own[1]) as response:
         assert response.status_code == 200 and b"papayawhip" in response.data

@@ -9,6 +9,7 @@ from blog.accounts import AccountError, create_account, update_account
 from blog.admin.blueprint import bp
 from blog.admin.editor import category_choices
 from blog.auth import PASSWORD_LINK_DAYS, password_link, role_required
+from blog.caching import site_changed, site_changed_now
 from blog.config import save_site_settings
 from blog.database import db
 from blog.editing import term_slug
@@ -54,6 +55,7 @@ def category_page(form: CategoryForm, category: Category | None):
         category.description = (form.description.data or "").strip()
         category.parent_id = form.parent.data or None
         db.session.add(category)
+        site_changed()
         db.session.commit()
         flash(f"Category saved: {category.name}", "success")
         return redirect(url_for("admin.categories"))
@@ -82,6 +84,7 @@ def delete_category(category_id):
     category = db.get_or_404(Category, category_id)
     if DeleteForm().validate_on_submit():
         db.session.delete(category)
+        site_changed()
         db.session.commit()
         flash(f"Category deleted: {category.name}", "success")
     return redirect(url_for("admin.categories"))
@@ -183,6 +186,7 @@ def settings():
                 "language": form.language.data.strip(),
             },
         )
+        site_changed_now()
         flash("Settings saved.", "success")
         if current_app.config["SITE"]["language"] != language_before:
             count = search.rebuild()  # words are stemmed by the site's language

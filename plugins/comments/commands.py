@@ -4,7 +4,7 @@ import click
 from sqlalchemy.orm import joinedload
 
 from blog.database import db
-from blog.plugin_api import local_time
+from blog.plugin_api import local_time, site_changed
 from plugins.comments.models import STATUSES, Comment
 
 
@@ -37,6 +37,7 @@ def change(ids: tuple[int, ...], status: str | None) -> None:
             db.session.delete(comment)
         else:
             comment.status = status
+    site_changed()
     db.session.commit()
     click.echo(f"{'Deleted' if status is None else status.title()}: {len(comments)} comment(s).")
 

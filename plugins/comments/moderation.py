@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from blog.database import db
 from blog.models import Post
+from blog.plugin_api import site_changed
 from plugins.comments.forms import ModerationForm
 from plugins.comments.models import STATUSES, Comment
 from plugins.comments.views import bp
@@ -64,6 +65,7 @@ def moderate(ids: list[int], action: str) -> int:
             db.session.delete(comment)
         else:
             comment.status = ACTIONS[action]
+    site_changed()
     db.session.commit()
     return len(comments)
 

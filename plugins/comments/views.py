@@ -31,6 +31,7 @@ from blog.plugin_api import (
     render_fragment,
     render_reader_markdown,
     session_token_for_users,
+    site_changed,
     throttle,
 )
 from plugins.comments.forms import CommentForm
@@ -318,6 +319,7 @@ def accept(form: CommentForm, post: Post) -> Comment:
         status=initial_status(email, body_html, config),
     )
     db.session.add(comment)
+    site_changed()
     db.session.commit()
     return comment
 
@@ -386,6 +388,7 @@ def close(post_id):
     elif db.session.get(ClosedPost, post.id) is None:
         db.session.add(ClosedPost(post_id=post.id))
         flash("Comments are closed on this post.", "success")
+    site_changed()
     db.session.commit()
     return redirect(url_for("posts.detail", slug=post.slug, _anchor="comments"))
 

@@ -18,7 +18,7 @@ import click
 from flask import Blueprint
 
 from blog.database import db
-from blog.plugin_api import hookimpl, plugin_config, render_fragment
+from blog.plugin_api import hookimpl, plugin_config, render_fragment, site_changed
 from plugins.related_posts import index
 from plugins.related_posts.models import HiddenBox
 from plugins.related_posts.picks import picks_for
@@ -100,6 +100,7 @@ def rebuild():
 
     try:
         total = index.rebuild(progress)
+        site_changed()  # every box may show other posts now
         db.session.commit()
     except Exception:
         db.session.rollback()
