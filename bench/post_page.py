@@ -1,20 +1,25 @@
-"""Requests per second of a post page beside Flask's "hello world", same gunicorn, same run.
+"""The public pages under load, beside Flask's "hello world": same gunicorn, same run.
 
-    .venv/bin/python bench/post_page.py [--posts 1000] [--seconds 5] [--clients 8] [--workers 2]
+    .venv/bin/python bench/post_page.py [--posts 1000] [--seconds 5] [--connections 16]
+                                        [--workers 4]      (N=100000 make bench: --posts)
 
-Builds a throwaway instance with --posts published posts (categories plugin on), serves
-it and bench/hello_app.py one after the other with gunicorn, and drives each from a pool
-of client threads on 127.0.0.1 for a fixed time. Prints both rates and their ratio.
+Builds a throwaway instance with --posts published posts in 20 categories, all three
+plugins on and comments under the measured post, serves it and bench/hello_app.py with
+gunicorn (sync workers), and drives each page with wrk (Debian's package; a Python
+client saturates before the server does, and measures itself) from 127.0.0.1 for a
+fixed time. Prints requests per second, median and 99th percentile latency, and the
+rate as a share of hello world's.
 """
 
 import argparse
 import os
 import random
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -30,11 +35,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seed(instance: Path, posts: int) -> str:
-    """Create the instance, migrate it and fill it; return the path of a post in the middle."""
+def seed(instance: Path, posts: int) -> dict[str, str]:
+    """Create the instance, migrate it and fill it; return the paths to measure."""
     instance.mkdir()
     (instance / "config.toml").write_text(
-        'secret_key = "bench"\n[plugins]\nenabled = ["categories"]\n', encoding="utf-8"
+        'secret_key = "bench"\n[plugins]\nenabled = ["categories", "related_posts", "comments"]\n',
+        encoding="utf-8",
     )
     env = {**os.environ, "PRESSROOM_INSTANCE": str(instance)}
     subprocess.run([BIN / "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env,
@@ -45,6 +51,7 @@ def seed(instance: Path, posts: int) -> str:
     from blog.database import db
     from blog.editing import PostData, categories_from_names, save_post
     from blog.models import Post, User
+    from plugins.comments.models import Comment
 
     rng = random.Random(1)
     app = create_app()
@@ -62,14 +69,33 @@ def seed(instance: Path, posts: int) -> str:
                          status="published", categories=rng.sample(categories, 2)),
                 author=author,
             )  # fmt: skip
-        slug = db.session.scalar(db.select(Post.slug).where(Post.id == posts // 2 or 1))
-    return f"/{slug}/"
+        post = db.session.get(Post, posts // 2 or 1)
+        for number in range(10):
+            db.session.add(
+                Comment(
+                    post_id=post.id,
+                    author_name=f"Reader {number}",
+                    author_email=f"r{number}@example.com",
+                    body="A fair point, well made.",
+                    body_html="<p>A fair point, well made.</p>",
+                    status="approved",
+                )
+            )
+        db.session.commit()
+        category = post.categories[0].slug
+        return {
+            "post page": f"/{post.slug}/",
+            "home": "/",
+            "category": f"/category/{category}/",
+            "feed": "/feed/",
+            "search": "/search?q=troops+talks",
+        }
 
 
 def serve(module: str, port: int, workers: int, env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
         [BIN / "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", module],
+         "--log-level", "warning", "--backlog", "2048", module],
         cwd=ROOT, env=env,
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -83,36 +109,33 @@ def serve(module: str, port: int, workers: int, env: dict) -> subprocess.Popen:
     raise SystemExit(f"{module} did not start on port {port}")
 
 
-def hammer(url: str, seconds: float, clients: int) -> tuple[float, int]:
-    """Requests per second over `seconds`, and how many requests failed."""
-    done, failed = [0] * clients, [0] * clients
-    stop = time.monotonic() + seconds
-
-    def client(index):
-        while time.monotonic() < stop:
-            try:
-                with urllib.request.urlopen(url, timeout=10) as response:
-                    response.read()
-                done[index] += 1
-            except OSError:
-                failed[index] += 1
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / (time.monotonic() - started), sum(failed)
+_LATENCY = re.compile(r"^\s+(50|99)\.000%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def measure(module, path, args, env) -> tuple[float, int]:
+def wrk(url: str, seconds: float, connections: int) -> dict:
+    """wrk's requests per second and latency percentiles (ms) for one address."""
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latency = {int(p): float(v) * _UNITS[u] for p, v, u in _LATENCY.findall(output)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rate": rate, "p50": latency[50], "p99": latency[99],
+            "errors": int(errors.group(1)) if errors else 0}  # fmt: skip
+
+
+def measure(module: str, paths: dict[str, str], args, env) -> dict[str, dict]:
     port = free_port()
     server = serve(module, port, args.workers, env)
     try:
-        url = f"http://127.0.0.1:{port}{path}"
-        hammer(url, 1, args.clients)  # warm-up: imports, caches, connections
-        return hammer(url, args.seconds, args.clients)
+        results = {}
+        for name, path in paths.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            wrk(url, 1, args.connections)  # warm-up: imports, caches, connections
+            results[name] = wrk(url, args.seconds, args.connections)
+        return results
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -120,25 +143,31 @@ def measure(module, path, args, env) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--posts", type=int, default=int(os.environ.get("N", 1000)))
     parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
 
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder) / "instance"
-        post_path = seed(instance, args.posts)
+        started = time.monotonic()
+        paths = seed(instance, args.posts)
+        built = time.monotonic() - started
         env = {**os.environ, "PRESSROOM_INSTANCE": str(instance)}
-        post_rate, post_failed = measure("app:app", post_path, args, env)
-        hello_rate, hello_failed = measure("bench.hello_app:app", "/", args, env)
+        hello = measure("bench.hello_app:app", {"hello world": "/"}, args, env)["hello world"]
+        pages = measure("app:app", paths, args, env)
 
-    print(f"gunicorn, {args.workers} sync workers, {args.clients} clients, {args.seconds:g} s each")
-    print(
-        f"post page ({args.posts} posts, {post_path}): {post_rate:8.1f} req/s, {post_failed} failed"
-    )
-    print(f"Flask hello world:                 {hello_rate:8.1f} req/s, {hello_failed} failed")
-    print(f"post page / hello world: {post_rate / hello_rate:.2f}")
+    print(f"{args.posts:,} posts (built in {built:.0f} s); gunicorn, {args.workers} sync workers; "
+          f"wrk -t2 -c{args.connections}, {args.seconds:g} s each")  # fmt: skip
+    print(f"{'page':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}  errors")
+    for name, result in {"hello world": hello, **pages}.items():
+        print(
+            f"{name:<14} {result['rate']:9.1f} {result['p50']:8.2f} {result['p99']:8.2f} "
+            f"{result['rate'] / hello['rate']:8.3f}  {result['errors']}"
+        )
 
 
 if __name__ == "__main__":
