@@ -109,7 +109,7 @@ def serve(module: str, port: int, workers: int, env: dict) -> subprocess.Popen:
     raise SystemExit(f"{module} did not start on port {port}")
 
 
-_LATENCY = re.compile(r"^\s+(50|99)\.000%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_LATENCY = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 

@@ -47,19 +47,21 @@ from blog.sitetime import site_zone, zone_names
 csrf = CSRFProtect()
 
 
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def refuse_cross_site() -> None:
-    """403 for a form another site's page sent: browsers say where a POST comes from."""
+    """403 for a form another site's page sent: browsers say where a POST comes from.
+
+    The Origin's host (and port) must be the one the request was sent to, or the one in
+    [site] url; its scheme is not compared, since behind a proxy that ends HTTPS the app
+    may see http:// for a page the browser loaded over https://.
+    """
     fetched_from = request.headers.get("Sec-Fetch-Site")
     if fetched_from is not None and fetched_from not in ("same-origin", "none"):
         abort(403, "This form was sent from another site; it is taken only from this site.")
     origin = request.headers.get("Origin")
-    ours = {origin_of(request.host_url), origin_of(current_app.config["SITE"]["url"])}
-    if origin is not None and origin.lower() not in ours:
+    if origin is None:
+        return  # not sent by a browser's cross-site form (they all send Origin on POST)
+    ours = {request.host.lower(), urlsplit(current_app.config["SITE"]["url"]).netloc.lower()}
+    if urlsplit(origin).netloc.lower() not in ours:
         abort(403, "This form was sent from another site; it is taken only from this site.")
 
 

@@ -403,9 +403,21 @@ def test_a_visitor_comments_from_a_page_that_set_no_cookie(app, client, post):
 
 @pytest.mark.config(WTF_CSRF_ENABLED=True)
 @pytest.mark.parametrize(
+    "origin",
+    ["https://localhost", "http://blog.test"],  # behind a proxy that ends HTTPS; [site] url
+)
+def test_a_comment_from_the_sites_own_address_is_taken(app, client, post, origin):
+    response = post_comment(client, *post, environ={"HTTP_ORIGIN": origin})
+
+    assert response.status_code == 303
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+@pytest.mark.parametrize(
     "environ",
     [
         {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "http://localhost.evil.example"},
         {"HTTP_ORIGIN": "null"},
         {"HTTP_SEC_FETCH_SITE": "cross-site"},
         {"HTTP_ORIGIN": "http://localhost", "HTTP_SEC_FETCH_SITE": "same-site"},
