@@ -4,7 +4,8 @@ import click
 from sqlalchemy.orm import joinedload
 
 from blog.database import db
-from blog.plugin_api import local_time, site_changed
+from blog.plugin_api import local_time
+from plugins.comments.changes import set_status
 from plugins.comments.models import STATUSES, Comment
 
 
@@ -32,13 +33,7 @@ def change(ids: tuple[int, ...], status: str | None) -> None:
     missing = sorted(set(ids) - {comment.id for comment in comments})
     if missing:
         raise click.ClickException(f"no comment with id {', '.join(map(str, missing))}")
-    for comment in comments:
-        if status is None:
-            db.session.delete(comment)
-        else:
-            comment.status = status
-    site_changed()
-    db.session.commit()
+    set_status(comments, status)
     click.echo(f"{'Deleted' if status is None else status.title()}: {len(comments)} comment(s).")
 
 

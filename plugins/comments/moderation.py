@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from blog.database import db
 from blog.models import Post
-from blog.plugin_api import site_changed
+from plugins.comments.changes import set_status
 from plugins.comments.forms import ModerationForm
 from plugins.comments.models import STATUSES, Comment
 from plugins.comments.views import bp
@@ -60,14 +60,7 @@ def moderate(ids: list[int], action: str) -> int:
     if action not in ACTIONS:
         abort(400)
     comments = db.session.scalars(moderated_comments().where(Comment.id.in_(ids))).all()
-    for comment in comments:
-        if action == "delete":
-            db.session.delete(comment)
-        else:
-            comment.status = ACTIONS[action]
-    site_changed()
-    db.session.commit()
-    return len(comments)
+    return set_status(comments, ACTIONS[action])
 
 
 @bp.route("/admin/comments/<int:comment_id>/<action>", methods=["POST"])

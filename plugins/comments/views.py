@@ -31,9 +31,9 @@ from blog.plugin_api import (
     render_fragment,
     render_reader_markdown,
     session_token_for_users,
-    site_changed,
     throttle,
 )
+from plugins.comments.changes import add_comment, set_closed
 from plugins.comments.forms import CommentForm
 from plugins.comments.models import ClosedPost, Comment
 from plugins.comments.settings import settings
@@ -318,10 +318,7 @@ def accept(form: CommentForm, post: Post) -> Comment:
         body_html=body_html,
         status=initial_status(email, body_html, config),
     )
-    db.session.add(comment)
-    site_changed()
-    db.session.commit()
-    return comment
+    return add_comment(comment)
 
 
 @bp.route("/comments/<int:post_id>/", methods=["POST"])
@@ -383,13 +380,11 @@ def close(post_id):
     if not can_moderate(post):
         abort(403)
     if request.form.get("open"):
-        db.session.execute(db.delete(ClosedPost).where(ClosedPost.post_id == post.id))
+        set_closed(post.id, closed=False)
         flash("Comments are open again.", "success")
-    elif db.session.get(ClosedPost, post.id) is None:
-        db.session.add(ClosedPost(post_id=post.id))
+    else:
+        set_closed(post.id, closed=True)
         flash("Comments are closed on this post.", "success")
-    site_changed()
-    db.session.commit()
     return redirect(url_for("posts.detail", slug=post.slug, _anchor="comments"))
 
 
