@@ -95,7 +95,8 @@ def username_from(text: str) -> str:
     """A name that follows the rules, made from a login typed elsewhere ("Ada Lovelace@home")."""
     name = "-".join(re.sub(r"[^\w.-]+", " ", text.lower()).split()).strip(".-")
     name = name[:USERNAME_MAX]
-    return name if len(name) >= USERNAME_MIN else "author"
+    # Too short ("j"): kept recognisable, and apart from any plain "author" account.
+    return name if len(name) >= USERNAME_MIN else f"author-{name}".rstrip("-")
 
 
 def create_account(
