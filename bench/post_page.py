@@ -122,8 +122,17 @@ def wrk(url: str, seconds: float, connections: int) -> dict:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {int(p): float(v) * _UNITS[u] for p, v, u in _LATENCY.findall(output)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rate": rate, "p50": latency[50], "p99": latency[99],
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return {"rate": rate, "p50": latency[50], "p99": latency[99], "requests": requests,
             "errors": int(errors.group(1)) if errors else 0}  # fmt: skip
+
+
+def worker_memory(server: subprocess.Popen) -> int:
+    """The largest resident memory (MB) among the gunicorn master's workers."""
+    sizes = subprocess.run(
+        ["ps", "--ppid", str(server.pid), "-o", "rss="], capture_output=True, text=True
+    ).stdout.split()
+    return max((int(size) for size in sizes), default=0) // 1024
 
 
 def measure(module: str, paths: dict[str, str], args, env) -> dict[str, dict]:
@@ -135,6 +144,8 @@ def measure(module: str, paths: dict[str, str], args, env) -> dict[str, dict]:
             url = f"http://127.0.0.1:{port}{path}"
             wrk(url, 1, args.connections)  # warm-up: imports, caches, connections
             results[name] = wrk(url, args.seconds, args.connections)
+        served = sum(result["requests"] for result in results.values())
+        results["memory"] = {"requests": served, "worker_mb": worker_memory(server)}
         return results
     finally:
         server.terminate()
@@ -159,6 +170,7 @@ def main() -> None:
         env = {**os.environ, "PRESSROOM_INSTANCE": str(instance)}
         hello = measure("bench.hello_app:app", {"hello world": "/"}, args, env)["hello world"]
         pages = measure("app:app", paths, args, env)
+        memory = pages.pop("memory")
 
     print(f"{args.posts:,} posts (built in {built:.0f} s); gunicorn, {args.workers} sync workers; "
           f"wrk -t2 -c{args.connections}, {args.seconds:g} s each")  # fmt: skip
@@ -168,6 +180,10 @@ def main() -> None:
             f"{name:<14} {result['rate']:9.1f} {result['p50']:8.2f} {result['p99']:8.2f} "
             f"{result['rate'] / hello['rate']:8.3f}  {result['errors']}"
         )
+    print(
+        f"largest worker after {memory['requests']:,} requests to the blog "
+        f"({memory['requests'] // args.workers:,} a worker on average): {memory['worker_mb']} MB"
+    )
 
 
 if __name__ == "__main__":
