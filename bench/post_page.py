@@ -7,8 +7,9 @@ Builds a throwaway instance with --posts published posts in 20 categories, all t
 plugins on and comments under the measured post, serves it and bench/hello_app.py with
 gunicorn (sync workers), and drives each page with wrk (Debian's package; a Python
 client saturates before the server does, and measures itself) from 127.0.0.1 for a
-fixed time. Prints requests per second, median and 99th percentile latency, and the
-rate as a share of hello world's.
+fixed time, twice: with the page cache (hits: stored pages) and without it (cold misses:
+every request renders). Prints requests per second, median and 99th percentile latency,
+and the rate as a share of hello world's. With REDIS_URL set, the cache is in Redis.
 """
 
 import argparse
@@ -35,13 +36,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def write_config(instance: Path, page_cache: bool) -> None:
+    (instance / "config.toml").write_text(
+        'secret_key = "bench"\n[plugins]\nenabled = ["categories", "related_posts", "comments"]\n'
+        f"[cache]\npages = {str(page_cache).lower()}\n",
+        encoding="utf-8",
+    )
+
+
 def seed(instance: Path, posts: int) -> dict[str, str]:
     """Create the instance, migrate it and fill it; return the paths to measure."""
     instance.mkdir()
-    (instance / "config.toml").write_text(
-        'secret_key = "bench"\n[plugins]\nenabled = ["categories", "related_posts", "comments"]\n',
-        encoding="utf-8",
-    )
+    write_config(instance, page_cache=False)
     env = {**os.environ, "PRESSROOM_INSTANCE": str(instance)}
     subprocess.run([BIN / "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)  # fmt: skip
@@ -169,21 +175,31 @@ def main() -> None:
         built = time.monotonic() - started
         env = {**os.environ, "PRESSROOM_INSTANCE": str(instance)}
         hello = measure("bench.hello_app:app", {"hello world": "/"}, args, env)["hello world"]
-        pages = measure("app:app", paths, args, env)
-        memory = pages.pop("memory")
+        search = paths.pop("search")  # never stored (blog/page_cache.py): measured once
+        misses = measure("app:app", {**paths, "search": search}, args, env)
+        write_config(instance, page_cache=True)
+        hits = measure("app:app", paths, args, env)
 
     print(f"{args.posts:,} posts (built in {built:.0f} s); gunicorn, {args.workers} sync workers; "
           f"wrk -t2 -c{args.connections}, {args.seconds:g} s each")  # fmt: skip
-    print(f"{'page':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}  errors")
-    for name, result in {"hello world": hello, **pages}.items():
+    print(f"{'page':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}  errors")
+    rows = {"hello world": hello}
+    for name in paths:
+        rows[f"{name} (hit)"] = hits[name]
+        rows[f"{name} (miss)"] = misses[name]
+    rows["search (never kept)"] = misses["search"]
+    for name, result in rows.items():
         print(
-            f"{name:<14} {result['rate']:9.1f} {result['p50']:8.2f} {result['p99']:8.2f} "
+            f"{name:<20} {result['rate']:9.1f} {result['p50']:8.2f} {result['p99']:8.2f} "
             f"{result['rate'] / hello['rate']:8.3f}  {result['errors']}"
         )
-    print(
-        f"largest worker after {memory['requests']:,} requests to the blog "
-        f"({memory['requests'] // args.workers:,} a worker on average): {memory['worker_mb']} MB"
-    )
+    for label, run in (("rendering every page", misses), ("with the page cache", hits)):
+        memory = run["memory"]
+        print(
+            f"largest worker, {label}, after {memory['requests']:,} requests "
+            f"({memory['requests'] // args.workers:,} a worker on average): "
+            f"{memory['worker_mb']} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from blog import (
     config,
     database,
     migrating,
+    page_cache,
     posts,
     scheduling,
     theme,
@@ -76,6 +77,7 @@ def create_app(test_config=None):
     app.after_request(add_security_headers)
 
     cli.init_app(app)  # flask db upgrade, user, post, plugins
+    page_cache.init_app(app)  # last: in front of everything, it answers stored pages itself
     if test_config is None:
         auth.announce_setup_link(app)
     return app

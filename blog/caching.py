@@ -9,11 +9,13 @@ bytes in their address (?v=…) and may be kept for a year.
 
 The site's last change: every write that readers can see calls site_changed() inside
 its transaction (blog/editing.py for posts, blog/accounts.py for names, the settings
-and category pages, plugins through blog.plugin_api for comments). When the
-transaction commits, the time is stored: in Redis when REDIS_URL is set, so that every
-worker and host agrees, else in a file of the instance folder, which every worker on
-the machine reads. A rolled-back change leaves no mark. A Last-Modified that moves
-with any change is coarse, but never claims a changed page is unchanged.
+and category pages, plugins through blog.plugin_api for comments), naming the pages it
+changes by their tags (blog/page_cache.py: "post:7", "lists", "nav"; none: every page).
+When the transaction commits, the page cache forgets those pages and the time is stored:
+in Redis when REDIS_URL is set, so that every worker and host agrees, else in a file of
+the instance folder, which every worker on the machine reads. A rolled-back change
+leaves no mark. A Last-Modified that moves with any change is coarse, but never claims
+a changed page is unchanged.
 """
 
 import hashlib
@@ -28,6 +30,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from blog import page_cache
 from blog.database import db
 from blog.throttle import site_prefix
 
@@ -38,23 +41,31 @@ PRIVATE_PAGES = "private, no-cache"
 YEAR = 365 * 24 * 3600
 CHANGED_FILE = "site-changed"  # in the instance folder: its modification time
 STATIC_ENDPOINTS = ("static", "site_static")  # and every blueprint's "<name>.static"
-_PENDING = "pressroom.site_changed"  # session.info key: the app whose site changed
+_PENDING = "pressroom.site_changed"  # session.info key: (app, tags or None for all)
 
 
-def site_changed() -> None:
-    """Note that readers will see something new once this transaction commits."""
-    db.session.info[_PENDING] = current_app._get_current_object()
+def site_changed(*tags: str) -> None:
+    """Note that readers will see something new once this transaction commits: on the
+    pages carrying these tags (blog/page_cache.py), or on every page if none is named."""
+    app, changed = db.session.info.get(_PENDING, (current_app._get_current_object(), set()))
+    if changed is not None:
+        changed = changed | set(tags) if tags else None
+    db.session.info[_PENDING] = (app, changed)
 
 
 def site_changed_now() -> None:
     """Note a change that is not in the database (the settings in config.toml): at once."""
-    store_change_time(current_app._get_current_object(), time.time())
+    app = current_app._get_current_object()
+    page_cache.forget(app, None)
+    store_change_time(app, time.time())
 
 
 @event.listens_for(Session, "after_commit")
 def _store_change(session: Session) -> None:
-    app = session.info.pop(_PENDING, None)
-    if app is not None:
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        app, tags = pending
+        page_cache.forget(app, tags)  # before the writer hears "saved"
         store_change_time(app, time.time())
 
 
@@ -123,8 +134,11 @@ def add_cache_headers(response):
         response.headers["Cache-Control"] = PRIVATE_PAGES
         return response
     response.headers["Cache-Control"] = PUBLIC_PAGES
+    page_cache.mark_public(response)
     if not response.get_etag()[0]:
-        response.add_etag()
+        # Of the page without its fresh values (the comment form's time), so that it
+        # is the same at every view.
+        response.set_etag(page_cache.page_etag(response.get_data()))
     if response.last_modified is None:
         response.last_modified = site_changed_at()
     return response.make_conditional(request)

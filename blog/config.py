@@ -8,6 +8,7 @@ from pathlib import Path
 
 import tomlkit
 
+from blog import page_cache
 from blog.sitetime import is_zone_name
 
 CONFIG_FILE = "config.toml"
@@ -103,9 +104,13 @@ def follow_site_settings(app) -> None:
     app.config["CONFIG_MTIME"] = mtime
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        app.config["SITE"] = parse(data, CONFIG_FILE, app.instance_path)["SITE"]
+        site = parse(data, CONFIG_FILE, app.instance_path)["SITE"]
     except (OSError, tomllib.TOMLDecodeError, ConfigError) as error:
         app.logger.warning("config.toml changed but was not reloaded: %s", error)
+        return
+    if site != app.config["SITE"]:
+        app.config["SITE"] = site
+        page_cache.forget(app, None)  # stored pages show the old title, tagline, ...
 
 
 def write_new_config(path: Path) -> None:
@@ -119,7 +124,7 @@ def write_new_config(path: Path) -> None:
 
 def parse(data: dict, filename: str, instance_folder: str) -> dict:
     """Check the TOML document and turn it into app.config keys."""
-    known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict}
+    known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict, "cache": dict}
     check_keys(data, known, filename, "")
     site = dict(SITE_DEFAULTS)
     site_types = {
@@ -142,6 +147,7 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
             'use one such as "Europe/Paris" or "UTC"'
         )
 
+    check_keys(data.get("cache", {}), {"pages": bool, "max_pages": int}, filename, "cache.")
     check_keys(data.get("database", {}), {"url": str}, filename, "database.")
     database_url = data.get("database", {}).get("url", DEFAULT_DATABASE_URL)
 
@@ -154,6 +160,7 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
             raise ConfigError(f"{filename}: plugins.{name} must be a table ([plugins.{name}])")
 
     config = {
+        "CACHE": data.get("cache", {}),
         "SITE": site,
         "PLUGINS": plugins,
         "SQLALCHEMY_DATABASE_URI": sqlite_in_instance(database_url, instance_folder),
@@ -176,7 +183,7 @@ def check_keys(table: dict, known: dict, filename: str, prefix: str) -> None:
             )
 
 
-TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table"}
+TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table", bool: "true or false"}
 
 
 def sqlite_in_instance(url: str, instance_folder: str) -> str:

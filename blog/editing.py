@@ -23,6 +23,7 @@ from blog.media.html import responsive_images
 from blog.media.usage import record_uses
 from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
 from blog.names import SLUG_MAX, first_free, make_slug
+from blog.page_cache import LISTS, NAV, post_pages
 from blog.plugins import hooks
 from blog.rendering import post_summary, render_markdown
 
@@ -274,16 +275,47 @@ def keep_first_version(post: Post) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Where readers meet a post, besides its own page: which pages a save may change."""
+
+    public: bool  # readable: lists, archives, feeds and the sitemap may name it
+    in_navigation: frozenset[int]  # the categories it keeps in the navigation
+
+    @classmethod
+    def of(cls, post: Post | None) -> "Listing":
+        if post is None:
+            return cls(False, frozenset())
+        shown = frozenset(c.id for c in post.categories) if post.is_listed else frozenset()
+        return cls(post.is_public, shown)
+
+
+def changed_pages(post: Post, before: Listing) -> list[str]:
+    """The page-cache tags of every page that showed the post or shows it now."""
+    after = Listing.of(post)
+    tags = [post_pages(post.id)]  # its page, and every page that loaded it (related boxes)
+    if before.public or after.public:
+        tags.append(LISTS)
+    if before.in_navigation != after.in_navigation:
+        tags.append(NAV)  # a category may have got its first post or lost its last
+    return tags
+
+
 def keep_in_step(
-    post: Post, form=None, importing: bool = False, known_files: dict[str, int] | None = None
+    post: Post,
+    form=None,
+    importing: bool = False,
+    known_files: dict[str, int] | None = None,
+    before: Listing | None = None,
 ) -> None:
     """After a post is written and flushed: the search index, media use, then the plugins.
 
     The one caller of post_saved, so every path that saves a post does all of it, once.
+    `before` is where readers met the post before this change.
     """
     search.index_post(post.id, post.title, post.body_html)
     record_uses(post.id, post.body, post.featured_image_id, known_files)
-    site_changed()
+    site_changed(*changed_pages(post, before or Listing.of(None)))
     hooks().post_saved(post=post, form=form if form is not None else {}, importing=importing)
 
 
@@ -307,6 +339,7 @@ def save_post(
             raise PostConflict(post)
         # The new post joins the session through its author; it must not be flushed
         # half-made by the slug queries in fill_post().
+        before = Listing.of(post)
         with db.session.no_autoflush:
             if post is None:
                 post = Post(author=author)
@@ -316,7 +349,7 @@ def save_post(
             fill_post(post, data)
         db.session.flush()
         keep_revision(post, author, note)
-        keep_in_step(post, form)
+        keep_in_step(post, form, before=before)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -365,7 +398,7 @@ def publish_scheduled(post_id: int) -> Post | None:
             db.session.rollback()
             return None
         post = db.session.get(Post, post_id, populate_existing=True)
-        keep_in_step(post)
+        keep_in_step(post)  # was scheduled: nowhere but its (private) preview
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -377,7 +410,12 @@ def delete_post(post: Post) -> None:
     """Delete the post and everything that hangs on it, telling plugins before the commit."""
     try:
         search.remove_post(post.id)
-        site_changed()
+        gone = Listing.of(post)
+        site_changed(
+            post_pages(post.id),
+            *([LISTS] if gone.public else []),
+            *([NAV] if gone.in_navigation else []),
+        )
         db.session.delete(post)
         db.session.flush()
         hooks().post_deleted(post=post)

@@ -13,6 +13,15 @@ from blog.caching import site_changed
 from blog.config import ConfigError
 from blog.feeds import FEED_LENGTH, atom_response
 from blog.forms import public_form, session_token_for_users
+from blog.page_cache import (
+    LISTS,
+    NAV,
+    fresh_maker,
+    fresh_value,
+    page_changes_at,
+    page_shows,
+    post_pages,
+)
 from blog.plugins import hooks
 from blog.rendering import count_links, plain_text, render_reader_markdown
 from blog.sitetime import local_time
@@ -21,21 +30,28 @@ from blog.wordpress.items import WxrComment
 
 __all__ = [
     "FEED_LENGTH",  # how many entries a feed holds
+    "LISTS",  # page tag: lists of posts (home, categories, feeds, ...)
+    "NAV",  # page tag: the navigation, on every page
     "ConfigError",  # raise it for a bad [plugins.<name>] setting
     "WxrComment",  # what the import and export hooks carry for comments
     "atom_response",  # an Atom feed of posts, with ETag and Last-Modified
     "count_links",
+    "fresh_maker",  # register a value made anew at every view of a stored page
+    "fresh_value",  # ... and use it in a page (the comment form's signed time)
     "hookimpl",
     "hooks",  # call a hook: hooks().posts_loaded(posts=...)
     "hookspec",
     "local_time",  # a UTC time as people read it, in the site's zone
+    "page_changes_at",  # a page that changes by itself at a known time (comments close)
+    "page_shows",  # tags of what a page shows, beyond the posts it loads (page cache)
     "plain_text",
     "plugin_config",
+    "post_pages",  # the tag of the pages showing a post: site_changed(post_pages(id))
     "public_form",  # a form anonymous visitors send from cacheable pages (no session token)
     "render_fragment",
     "render_reader_markdown",  # readers' Markdown (comments): a small, safe subset
     "session_token_for_users",
-    "site_changed",  # call it in a transaction that changes what readers see (a comment)
+    "site_changed",  # in a transaction that changes what readers see: site_changed(*tags)
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set
     "wordpress_markdown",
 ]

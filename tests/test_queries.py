@@ -25,10 +25,13 @@ def add_comments(app, post_id, count):
 
 
 def queries_for(client, count_queries, path):
+    """The statements of a page rendered (a miss of the page cache), warm otherwise."""
     client.get(path)  # warm up
+    client.application.extensions["pressroom.page_cache"].clear()
     with count_queries() as counter:
         response = client.get(path)
     assert response.status_code == 200
+    assert response.headers.get("X-Page-Cache") in ("miss", None)  # None: logged in
     return counter.count
 
 

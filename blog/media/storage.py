@@ -5,10 +5,12 @@ from pathlib import Path
 
 from flask import Flask, current_app, send_from_directory
 
+from blog.caching import site_changed
 from blog.database import db
 from blog.media.images import FORMATS, MediaError, Rendition, open_image, renditions
-from blog.models import Attachment, User, utcnow
+from blog.models import Attachment, User, attachment_use, utcnow
 from blog.names import first_free, make_slug
+from blog.page_cache import post_pages
 
 URL_PREFIX = "/uploads/"
 
@@ -106,6 +108,11 @@ def stored_files(attachment: Attachment) -> list[Path]:
 def delete_attachment(attachment: Attachment) -> None:
     """Forget the attachment, then remove its files (kept if the database says no)."""
     files = stored_files(attachment)
+    showing = db.session.scalars(
+        db.select(attachment_use.c.post_id).where(attachment_use.c.attachment_id == attachment.id)
+    ).all()
+    if showing:  # their pages lose the image (or show a broken one until saved again)
+        site_changed(*map(post_pages, showing))
     db.session.delete(attachment)
     db.session.commit()
     for path in files:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from blog import sharing
 from blog.database import db
 from blog.models import Post
+from blog.page_cache import shows_only_loaded_posts
 from blog.plugins import hooks
 from blog.posts.blueprint import bp
 from blog.sitetime import local_time
@@ -35,6 +36,7 @@ def detail(slug):
     if not post.is_public and not (current_user.is_authenticated and current_user.can_edit(post)):
         abort(404)  # a draft does not exist for visitors
     hooks().posts_loaded(posts=[post])
+    shows_only_loaded_posts()  # a new post elsewhere leaves this page as it is
     return render_template("posts/detail.html", post=post)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from blog import search
 from blog.database import db
 from blog.models import Post
+from blog.page_cache import leave_out
 from blog.posts.blueprint import bp
 
 
@@ -79,6 +80,7 @@ def search_results():
     """/search?q=words: ranked results with the matching words marked."""
     words = request.args.get("q", "").strip()
     page = request.args.get("page", 1, type=int)
+    leave_out()  # every query its own page, each changed by any post: not worth storing
     if page < 1:
         abort(404)
     results = search_page(words, page) if words else None

@@ -2,7 +2,7 @@
 
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from flask import (
     Blueprint,
@@ -26,7 +26,10 @@ from blog.database import db
 from blog.models import Post, utcnow
 from blog.plugin_api import (
     count_links,
+    fresh_maker,
+    fresh_value,
     hooks,
+    page_changes_at,
     public_form,
     render_fragment,
     render_reader_markdown,
@@ -116,8 +119,11 @@ def closed_reason(post: Post) -> str | None:
     if closed:
         return "Comments are closed."
     days = settings()["close_after_days"]
-    if days and post.published_at and utcnow() - post.published_at > timedelta(days=days):
-        return f"Comments close {days} days after a post is published."
+    if days and post.published_at:
+        closes = post.published_at + timedelta(days=days)
+        if utcnow() > closes:
+            return f"Comments close {days} days after a post is published."
+        page_changes_at(closes.replace(tzinfo=UTC).timestamp())  # a stored copy ends then
     return None
 
 
@@ -137,6 +143,13 @@ def author_serializer() -> URLSafeSerializer:
 
 def form_clock() -> TimestampSigner:
     return TimestampSigner(current_app.secret_key, salt="comments-form-started")
+
+
+@fresh_maker("comments.form_started")
+def form_started(post_id: str) -> str:
+    """The signed time the form is served: made anew at every view, even of a stored page,
+    so that the minimum-time check counts from when this reader got it."""
+    return form_clock().sign(post_id).decode()
 
 
 def new_form(post: Post) -> CommentForm:
@@ -166,7 +179,7 @@ def render_section(post: Post, form: CommentForm | None = None):
         page = min(max(request.args.get("cpage", 1, type=int), 1), pages)
         threads = threads[(page - 1) * per_page : page * per_page]
     form = form or getattr(g, "comment_form", None) or new_form(post)
-    form.started.data = form_clock().sign(str(post.id)).decode()
+    form.started.data = fresh_value("comments.form_started", str(post.id))
     replying_to = None
     if form.parent_id.data and form.parent_id.data.isdigit():
         replying_to = next((c for c in comments if c.id == int(form.parent_id.data)), None)

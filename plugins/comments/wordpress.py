@@ -4,7 +4,13 @@ from sqlalchemy import select
 
 from blog.database import db
 from blog.models import utcnow
-from blog.plugin_api import WxrComment, render_reader_markdown, site_changed, wordpress_markdown
+from blog.plugin_api import (
+    WxrComment,
+    post_pages,
+    render_reader_markdown,
+    site_changed,
+    wordpress_markdown,
+)
 from plugins.comments.models import ClosedPost, Comment
 
 # WordPress's comment_approved values, and what becomes of them here.
@@ -55,7 +61,7 @@ def import_comments(post, item, summary) -> None:
         summary.add_created("comments")
     db.session.flush()
     if created:
-        site_changed()  # a re-import may bring comments to posts already here
+        site_changed(post_pages(post.id))  # a re-import may bring comments to posts already here
     known.update({comment.wp_id: comment.id for comment, _ in created})
     for comment, parent_wp_id in created:
         # A reply to a comment that was not kept (a pingback, say) starts a thread.

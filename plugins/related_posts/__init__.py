@@ -82,6 +82,7 @@ def import_finished(post_ids, summary):
     # that brought nothing new leaves the index alone.
     if summary.created["posts"]:
         index.rebuild()
+        site_changed()  # every box may show other posts now
 
 
 @click.command("rebuild")

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from blog.database import db
 from blog.models import Post, post_category, post_tag
-from blog.plugin_api import plain_text
+from blog.plugin_api import plain_text, post_pages, site_changed
 from plugins.related_posts import ranking
 from plugins.related_posts.models import RelatedModel, RelatedPick, RelatedVector
 
@@ -250,6 +250,9 @@ def rerank(entry: Entry, model: ranking.Model) -> None:
             if score > worst[0]:
                 added.append({"post_id": other, "related_id": entry.post_id, "score": score})
                 dropped.append((other, worst[1]))
+    if added or dropped:  # their boxes show this post now, or one fewer other
+        site_changed(*{post_pages(change["post_id"]) for change in added},
+                     *{post_pages(owner) for owner, _ in dropped})  # fmt: skip
     # Two statements for all the neighbours together, however many lists changed. (One
     # delete run for each pair: a row-value IN (...) makes SQLite scan the whole table.)
     if dropped:

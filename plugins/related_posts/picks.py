@@ -4,6 +4,7 @@ from sqlalchemy.orm import joinedload, load_only
 
 from blog.database import db
 from blog.models import Post, post_category
+from blog.plugin_api import LISTS, page_shows
 from plugins.related_posts.models import HiddenBox, RelatedPick
 
 # What the box shows of a pick; its body (the bulk of a post row) is never read.
@@ -38,6 +39,7 @@ def picks_for(post: Post, count: int, min_score: float, category_fallback: bool)
     has_picks, is_hidden = db.session.execute(db.select(has_picks, hidden)).one()
     if has_picks or is_hidden:
         return []  # picks, only none good enough: never pad with unrelated posts
+    page_shows(LISTS)  # the category's newest: a new post there changes the box
     return list(
         db.session.scalars(
             db.select(Post)

@@ -104,6 +104,9 @@ def test_replies_nest_and_reply_links_stop_at_the_depth_limit(app, client, post)
     assert too_deep.status_code == 422 and "cannot nest deeper" in too_deep.text
 
 
+# The test changes settings (and dates) behind the app's back, where a site restarts:
+# stored pages would not know.
+@pytest.mark.config(CACHE={"pages": False})
 def test_all_comments_show_unless_comments_per_page_is_set(app, client, post):
     post_id, slug = post
     for number in range(5):
@@ -366,6 +369,9 @@ def test_only_people_who_may_edit_the_post_close_its_comments(client, post, add_
     assert client.post(f"/comments/{post[0]}/close").status_code == 403
 
 
+# The test changes settings (and dates) behind the app's back, where a site restarts:
+# stored pages would not know.
+@pytest.mark.config(CACHE={"pages": False})
 def test_comments_close_after_n_days(app, client, post):
     app.config["PLUGINS"]["comments"]["close_after_days"] = 14
     post_id, slug = post

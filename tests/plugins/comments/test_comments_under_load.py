@@ -6,32 +6,19 @@ answer may be a 5xx.
 """
 
 import http.cookiejar
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import DATABASE_URL, ON_POSTGRES, reset_postgres_schema
+from tests.served_site import served_site
 
-PROJECT = Path(__file__).resolve().parents[3]
-BIN = Path(sys.executable).parent
 CLIENTS, COMMENTS_EACH, WORKERS = 50, 10, 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -39,50 +26,22 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a 303 after a comment is the answer we count
 
 
+def one_post(site):
+    site.flask("user", "create", "owner", "--email", "owner@example.com", "--role", "admin",
+               "--password", "long enough")  # fmt: skip
+    site.flask("post", "create", "--title", "Busy post", "--status", "published", stdin="Talk.")
+
+
 @pytest.fixture
 def site(tmp_path):
     """A migrated instance with one published post, served by gunicorn; yields (url, db url)."""
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    database_url = DATABASE_URL if ON_POSTGRES else f"sqlite:///{instance / 'blog.sqlite3'}"
-    if ON_POSTGRES:
-        reset_postgres_schema(database_url)
-    (instance / "config.toml").write_text(
-        'secret_key = "load"\n'
-        f'[database]\nurl = "{database_url}"\n'
+    config = (
         '[plugins]\nenabled = ["comments"]\n'
         # Every client shares 127.0.0.1, so the per-address limit is lifted for this run.
         '[plugins.comments]\nmoderation = "none"\nrate_limit = "100000/minute"\n'
     )
-    env = {**os.environ, "PRESSROOM_INSTANCE": str(instance)}
-    env.pop("DATABASE_URL", None)
-
-    def flask(*args, stdin=""):
-        return subprocess.run([BIN / "flask", "--app", "app", *args], cwd=PROJECT, env=env,
-                              input=stdin, capture_output=True, text=True, check=True)  # fmt: skip
-
-    flask("db", "upgrade")
-    flask("user", "create", "owner", "--email", "owner@example.com", "--role", "admin",
-          "--password", "long enough")  # fmt: skip
-    flask("post", "create", "--title", "Busy post", "--status", "published", stdin="Talk.")
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN / "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "app:app"],
-        cwd=PROJECT, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base + "/busy-post/", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base, database_url
-    server.terminate()
-    server.wait(timeout=30)
-    if ON_POSTGRES:
-        reset_postgres_schema(database_url)
+    with served_site(tmp_path, config, WORKERS, "/busy-post/", setup=one_post) as served:
+        yield served.base, served.database_url
 
 
 def reader(base: str, number: int, statuses: list, errors: list) -> None:
