@@ -50,8 +50,8 @@ from flask.cli import with_appcontext
 from flask.wrappers import Request
 from sqlalchemy import event
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.http import is_resource_modified
 from werkzeug.utils import cached_property
-from werkzeug.wrappers import Response
 
 from blog.models import Post
 from blog.theme import SITE_STYLESHEET
@@ -66,6 +66,11 @@ MANY_TAGS = 1000  # an import names thousands of posts: emptying the store is ch
 # Query arguments that only tell analytics where a reader came from: not part of the key.
 TRACKERS = frozenset("fbclid gclid dclid msclkid mc_cid mc_eid ref igshid".split())
 HIT_HEADER = "X-Page-Cache"
+# What a 304 repeats of the page's headers (RFC 9110, 15.4.5).
+NOT_MODIFIED_HEADERS = frozenset(
+    ("Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Vary", "Last-Modified",
+     HIT_HEADER)
+)  # fmt: skip
 ENVIRON = "pressroom.page_cache"  # environ key: the Pending of a request that may be stored
 
 
@@ -136,13 +141,14 @@ def _post_loaded(post: Post, context) -> None:
         page.tags.add(post_pages(post.id))
 
 
-_fresh_makers: dict[str, Callable[[str], str]] = {}
+_fresh_makers: dict[str, Callable[[Flask, str], str]] = {}
 
 
 def fresh_maker(name: str):
-    """Register a function (arg -> value) whose value must be made anew at every view."""
+    """Register a function (app, arg) -> value whose value must be made anew at every view
+    (on a hit there is no app context: it is given the app)."""
 
-    def register(function: Callable[[str], str]) -> Callable[[str], str]:
+    def register(function: Callable[[Flask, str], str]) -> Callable[[Flask, str], str]:
         _fresh_makers[name] = function
         return function
 
@@ -150,8 +156,8 @@ def fresh_maker(name: str):
 
 
 def fresh_value(name: str, arg: str) -> str:
-    """The maker's value now; a stored page gets a new one at every hit (needs app context)."""
-    value = _fresh_makers[name](arg)
+    """The maker's value now; a stored page gets a new one at every hit."""
+    value = _fresh_makers[name](current_app._get_current_object(), arg)
     page = pending()
     if page is not None:
         page.fresh.append((value, name, arg))
@@ -205,31 +211,45 @@ class PageRequest(Request):
 # Stored pages ---------------------------------------------------------------------------
 
 
-def hole(index: int) -> bytes:
-    return b"\0hole:%d\0" % index
+HOLE = b"\0hole\0"  # where a fresh value goes, in the bytes an ETag is made of
 
 
 def stable_body(body: bytes, fresh: list[tuple[str, str, str]]) -> bytes:
     """The page with its fresh values as holes: the same bytes for every reader and view."""
-    for index, (value, _, _) in enumerate(fresh):
-        body = body.replace(value.encode(), hole(index))
+    for value, _, _ in fresh:
+        body = body.replace(value.encode(), HOLE, 1)
     return body
 
 
 def page_etag(body: bytes) -> str:
     page = pending()
-    return hashlib.blake2b(
-        stable_body(body, page.fresh if page else []), digest_size=16
-    ).hexdigest()
+    stable = stable_body(body, page.fresh if page else [])
+    return hashlib.blake2b(stable, digest_size=16).hexdigest()
 
 
 @dataclass
 class StoredPage:
     status: str
     headers: list[tuple[str, str]]
-    body: bytes
-    holes: list[tuple[str, str]]  # (maker, arg) of each hole, by index
+    body: bytes  # without its fresh values
+    holes: list[tuple[str, str, int]]  # (maker, arg, where in body), in order
     cookies: list[str]  # the cookies its rendering asked for
+
+    @classmethod
+    def of(cls, status, headers, content: bytes, fresh, cookies) -> "StoredPage":
+        parts, holes, start = [], [], 0
+        for value, maker, arg in fresh:
+            found = content.find(value.encode(), start)
+            if found < 0:
+                continue
+            parts.append(content[start:found])
+            holes.append((maker, arg, sum(map(len, parts))))
+            start = found + len(value.encode())
+        parts.append(content[start:])
+        kept = [
+            (n, v) for n, v in headers if n.lower() not in ("content-length", HIT_HEADER.lower())
+        ]
+        return cls(status, kept, b"".join(parts), holes, sorted(cookies))
 
     def encode(self) -> bytes:
         meta = {"status": self.status, "headers": self.headers, "holes": self.holes,
@@ -241,13 +261,22 @@ class StoredPage:
         meta, body = data.split(b"\0", 1)
         fields = json.loads(meta)
         return cls(fields["status"], [tuple(h) for h in fields["headers"]], body,
-                   [tuple(h) for h in fields["holes"]], fields["cookies"])  # fmt: skip
+                   fields["holes"], fields["cookies"])  # fmt: skip
 
-    def filled(self) -> bytes:
-        body = self.body
-        for index, (maker, arg) in enumerate(self.holes):
-            body = body.replace(hole(index), _fresh_makers[maker](arg).encode())
-        return body
+    def validators(self) -> tuple[str | None, None, str | None]:
+        """(ETag, data, Last-Modified), as werkzeug's is_resource_modified takes them."""
+        headers = dict(self.headers)
+        return headers.get("ETag"), None, headers.get("Last-Modified")
+
+    def filled(self, app: Flask) -> bytes:
+        if not self.holes:
+            return self.body
+        parts, start = [], 0
+        for maker, arg, offset in self.holes:
+            parts += [self.body[start:offset], _fresh_makers[maker](app, arg).encode()]
+            start = offset
+        parts.append(self.body[start:])
+        return b"".join(parts)
 
 
 class RedisStore:
@@ -524,16 +553,17 @@ class PageCache:
         return self.render(environ, start_response)
 
     def serve(self, page: StoredPage, environ, start_response):
+        """The stored page, or 304 to a reader who has it (without werkzeug's Response: a
+        hit is the path that must keep up with a static file)."""
         self.app.extensions["pressroom_scheduler"].start_timer()  # due posts go out all the same
-        if page.holes:
-            with self.app.app_context():
-                body = page.filled()
-        else:
-            body = page.body
-        response = Response(body, status=page.status, headers=page.headers)
-        response.headers[HIT_HEADER] = "hit"
-        response.make_conditional(environ)
-        return response(environ, start_response)
+        headers = [*page.headers, (HIT_HEADER, "hit")]
+        asks = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+        if asks and not is_resource_modified(environ, *page.validators()):
+            start_response("304 NOT MODIFIED", [h for h in headers if h[0] in NOT_MODIFIED_HEADERS])
+            return []
+        body = page.filled(self.app)
+        start_response(page.status, [*headers, ("Content-Length", str(len(body)))])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
     def render(self, environ, start_response):
         answer = {}
@@ -551,12 +581,8 @@ class PageCache:
             finally:
                 if hasattr(body, "close"):
                     body.close()
-            stored = StoredPage(
-                status=answer["status"],
-                headers=[(n, v) for n, v in headers if n.lower() != "content-length"],
-                body=stable_body(content, page.fresh),
-                holes=[(maker, arg) for _, maker, arg in page.fresh],
-                cookies=sorted(page.cookies_asked),
+            stored = StoredPage.of(
+                answer["status"], headers, content, page.fresh, page.cookies_asked
             )
             self.store.store(page.key, stored.encode(), page.tags, page.epoch, page.expires)
             headers = [*headers, (HIT_HEADER, "miss")]

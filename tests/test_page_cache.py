@@ -81,8 +81,14 @@ def test_a_hit_answers_304_to_a_reader_who_has_the_page(site):
     etag = client.get("/").headers["ETag"]
 
     again = client.get("/", headers={"If-None-Match": etag})
+    since = client.get("/", headers={"If-Modified-Since": again.headers["Last-Modified"]})
+    head = client.head("/")
 
-    assert again.status_code == 304 and cache_state(again) == "hit"
+    assert again.status_code == 304 and cache_state(again) == "hit" and again.data == b""
+    assert again.headers["ETag"] == etag and "Content-Security-Policy" not in again.headers
+    assert since.status_code == 304
+    assert head.status_code == 200 and cache_state(head) == "hit" and head.data == b""
+    assert int(head.headers["Content-Length"]) == len(client.get("/").data)
 
 
 def form_started(html: str) -> str:

@@ -1,5 +1,6 @@
 """Reading and writing comments, their feed, and the moderation queue."""
 
+import functools
 import re
 import time
 from datetime import UTC, timedelta
@@ -141,15 +142,21 @@ def author_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="comments-author")
 
 
-def form_clock() -> TimestampSigner:
-    return TimestampSigner(current_app.secret_key, salt="comments-form-started")
+def form_clock(app=None) -> TimestampSigner:
+    return _form_clock((app or current_app).secret_key)
+
+
+@functools.cache
+def _form_clock(secret_key: str) -> TimestampSigner:
+    return TimestampSigner(secret_key, salt="comments-form-started")
 
 
 @fresh_maker("comments.form_started")
-def form_started(post_id: str) -> str:
-    """The signed time the form is served: made anew at every view, even of a stored page,
-    so that the minimum-time check counts from when this reader got it."""
-    return form_clock().sign(post_id).decode()
+def form_started(app, post_id: str) -> str:
+    """The signed time the form is served: made anew at every view, even of a stored page
+    (given the app: a hit has no app context), so that the minimum-time check counts from
+    when this reader got the form."""
+    return form_clock(app).sign(post_id).decode()
 
 
 def new_form(post: Post) -> CommentForm:
