@@ -22,12 +22,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WORDS = "iraq iran troops talks strike militia baghdad washington forces region".split()
+PASSWORD = "bench password"  # noqa: S105 -- a throwaway site on 127.0.0.1
+ADMIN_LIST = "admin post list"  # measured logged in (a private page: never stored)
+ONE_BY_ONE = 2000  # sites up to this size are written post by post through the editor's road
 
 
 def free_port() -> int:
@@ -42,6 +48,51 @@ def write_config(instance: Path, page_cache: bool) -> None:
         f"[cache]\npages = {str(page_cache).lower()}\n",
         encoding="utf-8",
     )
+
+
+def body(rng: random.Random) -> str:
+    return "\n\n".join(" ".join(rng.choices(WORDS, k=60)).capitalize() + "." for _ in range(12))
+
+
+def bulk_posts(posts: int, author, categories, rng: random.Random) -> None:
+    """Many posts in minutes: rows written in batches (a few hundred distinct bodies,
+    rendered once), then the search index and the related posts learnt as after an
+    import. Pages read them as they read posts saved one by one (the editor's road is
+    measured at 1,000 posts; bench/wordpress_import.py measures an import)."""
+    from blog import search
+    from blog.database import db
+    from blog.editing import render_post_body
+    from blog.models import Post, post_category
+    from blog.rendering import post_summary
+    from plugins.related_posts import index
+
+    bodies = []
+    for _ in range(300):
+        text = body(rng)
+        html = str(render_post_body(text))
+        bodies.append((text, html, post_summary("", text, html)))
+    start = datetime(2015, 1, 1)
+    for first in range(0, posts, 5000):
+        rows, links = [], []
+        for number in range(first, min(first + 5000, posts)):
+            text, html, summary = rng.choice(bodies)
+            when = start + timedelta(minutes=number * 60)
+            rows.append({"id": number + 1, "title": f"Post {number} about {rng.choice(WORDS)}",
+                         "slug": f"post-{number}", "body": text, "body_html": html,
+                         "summary": summary, "status": "published", "type": "post",
+                         "author_id": author.id, "created_at": when, "published_at": when,
+                         "updated_at": when})  # fmt: skip
+            links += [{"post_id": number + 1, "category_id": c.id}
+                      for c in rng.sample(categories, 2)]  # fmt: skip
+        db.session.execute(db.insert(Post), rows)
+        db.session.execute(post_category.insert(), links)
+        db.session.commit()
+        print(f"  {min(first + 5000, posts):,} posts written", file=sys.stderr)
+    search.rebuild()
+    db.session.commit()
+    search.refresh_statistics()
+    index.rebuild()
+    db.session.commit()
 
 
 def seed(instance: Path, posts: int) -> dict[str, str]:
@@ -63,18 +114,19 @@ def seed(instance: Path, posts: int) -> dict[str, str]:
     app = create_app()
     with app.app_context():
         author = User(username="bench", email="bench@example.com", role="admin")
+        author.set_password(PASSWORD)
         db.session.add(author)
         categories = categories_from_names([f"Topic {n}" for n in range(20)], create=True)
         db.session.commit()
-        for number in range(posts):
-            body = "\n\n".join(
-                " ".join(rng.choices(WORDS, k=60)).capitalize() + "." for _ in range(12)
-            )
-            save_post(
-                PostData(title=f"Post {number} about {rng.choice(WORDS)}", body=body,
-                         status="published", categories=rng.sample(categories, 2)),
-                author=author,
-            )  # fmt: skip
+        if posts <= ONE_BY_ONE:
+            for number in range(posts):
+                save_post(
+                    PostData(title=f"Post {number} about {rng.choice(WORDS)}", body=body(rng),
+                             status="published", categories=rng.sample(categories, 2)),
+                    author=author,
+                )  # fmt: skip
+        else:
+            bulk_posts(posts, author, categories, rng)
         post = db.session.get(Post, posts // 2 or 1)
         for number in range(10):
             db.session.add(
@@ -94,7 +146,9 @@ def seed(instance: Path, posts: int) -> dict[str, str]:
             "home": "/",
             "category": f"/category/{category}/",
             "feed": "/feed/",
+            "sitemap": "/sitemap.xml",
             "search": "/search?q=troops+talks",
+            ADMIN_LIST: "/admin/",
         }
 
 
@@ -119,10 +173,22 @@ _LATENCY = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, seconds: float, connections: int) -> dict:
+def logged_in_cookie(base: str) -> str:
+    """The session cookie of the bench's admin, logged in through the form."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "username": "bench", "password": PASSWORD})
+    opener.open(urllib.request.Request(base + "/login", form.encode(), headers={"Origin": base}))
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def wrk(url: str, seconds: float, connections: int, cookie: str = "") -> dict:
     """wrk's requests per second and latency percentiles (ms) for one address."""
+    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", *headers, url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -146,10 +212,12 @@ def measure(module: str, paths: dict[str, str], args, env) -> dict[str, dict]:
     server = serve(module, port, args.workers, env)
     try:
         results = {}
+        base = f"http://127.0.0.1:{port}"
+        cookie = logged_in_cookie(base) if ADMIN_LIST in paths else ""
         for name, path in paths.items():
-            url = f"http://127.0.0.1:{port}{path}"
-            wrk(url, 1, args.connections)  # warm-up: imports, caches, connections
-            results[name] = wrk(url, args.seconds, args.connections)
+            url, jar = base + path, cookie if name == ADMIN_LIST else ""
+            wrk(url, 1, args.connections, jar)  # warm-up: imports, caches, connections
+            results[name] = wrk(url, args.seconds, args.connections, jar)
         served = sum(result["requests"] for result in results.values())
         results["memory"] = {"requests": served, "worker_mb": worker_memory(server)}
         return results
@@ -176,7 +244,8 @@ def main() -> None:
         env = {**os.environ, "PRESSROOM_INSTANCE": str(instance)}
         hello = measure("bench.hello_app:app", {"hello world": "/"}, args, env)["hello world"]
         search = paths.pop("search")  # never stored (blog/page_cache.py): measured once
-        misses = measure("app:app", {**paths, "search": search}, args, env)
+        admin = paths.pop(ADMIN_LIST)  # private: never stored
+        misses = measure("app:app", {**paths, "search": search, ADMIN_LIST: admin}, args, env)
         write_config(instance, page_cache=True)
         hits = measure("app:app", paths, args, env)
 
@@ -188,6 +257,7 @@ def main() -> None:
         rows[f"{name} (hit)"] = hits[name]
         rows[f"{name} (miss)"] = misses[name]
     rows["search (never kept)"] = misses["search"]
+    rows[ADMIN_LIST] = misses[ADMIN_LIST]
     for name, result in rows.items():
         print(
             f"{name:<20} {result['rate']:9.1f} {result['p50']:8.2f} {result['p99']:8.2f} "
