@@ -22,6 +22,7 @@ from blog.page_cache import (
     page_shows,
     post_pages,
 )
+from blog.paging import page_of
 from blog.plugins import hooks
 from blog.rendering import count_links, plain_text, render_reader_markdown
 from blog.sitetime import local_time
@@ -43,6 +44,7 @@ __all__ = [
     "hookspec",
     "local_time",  # a UTC time as people read it, in the site's zone
     "page_changes_at",  # a page that changes by itself at a known time (comments close)
+    "page_of",  # one page (?page=N) of a public list of posts, uncounted
     "page_shows",  # tags of what a page shows, beyond the posts it loads (page cache)
     "plain_text",
     "plugin_config",

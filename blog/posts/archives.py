@@ -7,8 +7,9 @@ from flask import abort, render_template
 
 from blog.database import db
 from blog.models import Post
+from blog.paging import page_of
 from blog.plugins import hooks
-from blog.posts.blueprint import bp, listed_posts, paginate
+from blog.posts.blueprint import bp, listed_posts
 from blog.sitetime import local, to_utc
 
 
@@ -24,7 +25,7 @@ def archive(year, month=None):
         start_utc, end_utc = to_utc(start), to_utc(end)
     except OverflowError:  # year 1 east of Greenwich began before datetime's first day
         abort(404)
-    page = paginate(
+    page = page_of(
         listed_posts().where(Post.published_at >= start_utc, Post.published_at < end_utc)
     )
     if not page.items:

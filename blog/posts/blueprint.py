@@ -1,6 +1,6 @@
 """The public pages' blueprint, and what its lists share."""
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
@@ -17,15 +17,6 @@ def listed_posts():
         .options(joinedload(Post.author), selectinload(Post.categories))
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
-
-
-def paginate(query):
-    """One page of `query` (?page=N), 404 past the last page."""
-    per_page = current_app.config["SITE"]["posts_per_page"]
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
-    return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
 
 
 def author_or_404(username: str) -> User:

@@ -2,11 +2,11 @@
 
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from blog import sharing
 from blog.database import db
-from blog.models import Post
+from blog.models import Category, Post, post_category
 from blog.page_cache import shows_only_loaded_posts
 from blog.plugins import hooks
 from blog.posts.blueprint import bp
@@ -16,15 +16,20 @@ from blog.sitetime import local_time
 @bp.route("/<slug>/")
 def detail(slug):
     # The post, its author, image and categories in one statement (a post has a few
-    # categories), its tags in a second.
+    # categories), its tags in a second. The categories are joined flat (contains_eager):
+    # joinedload's nested "LEFT JOIN (post_category JOIN category)" makes SQLite build
+    # the whole join first, 65 ms at 100,000 posts.
     post = (
         db.session.scalars(
             db.select(Post)
+            .outerjoin(post_category, post_category.c.post_id == Post.id)
+            .outerjoin(Category, Category.id == post_category.c.category_id)
             .where(Post.slug == slug)
+            .order_by(Category.name)
             .options(
                 joinedload(Post.author),
                 joinedload(Post.featured_image),
-                joinedload(Post.categories),
+                contains_eager(Post.categories),
                 selectinload(Post.tags),
             )
         )

@@ -5,8 +5,9 @@ from flask import abort, current_app, render_template, request, url_for
 from blog.database import db
 from blog.feeds import FEED_LENGTH, atom_response
 from blog.models import Post, Tag, post_tag
+from blog.paging import page_of
 from blog.plugins import hooks
-from blog.posts.blueprint import author_or_404, bp, listed_posts, paginate
+from blog.posts.blueprint import author_or_404, bp, listed_posts
 from blog.posts.redirects import redirect_imported
 
 
@@ -16,7 +17,7 @@ def home():
     if wordpress_id:
         return redirect_imported(wordpress_id)
     # Sticky posts head the first page, as in WordPress, and leave the dated flow.
-    page = paginate(listed_posts().where(Post.sticky.is_(False)))
+    page = page_of(listed_posts().where(Post.sticky.is_(False)))
     sticky = []
     if page.page == 1:
         sticky = db.session.scalars(listed_posts().where(Post.sticky.is_(True))).all()
@@ -38,7 +39,7 @@ def tag(slug):
     if label is None:
         abort(404)
     tagged = db.select(post_tag.c.post_id).where(post_tag.c.tag_id == label.id)
-    page = paginate(listed_posts().where(Post.id.in_(tagged)))
+    page = page_of(listed_posts().where(Post.id.in_(tagged)))
     hooks().posts_loaded(posts=page.items)
     return render_template("posts/tag.html", tag=label, page=page)
 
@@ -47,7 +48,7 @@ def tag(slug):
 def author(username):
     """An author's published posts, newest first."""
     writer = author_or_404(username)
-    page = paginate(listed_posts().where(Post.author_id == writer.id))
+    page = page_of(listed_posts().where(Post.author_id == writer.id))
     hooks().posts_loaded(posts=page.items)
     return render_template("posts/author.html", author=writer, page=page)
 

@@ -1,12 +1,12 @@
 """The category page and the queries behind the category links."""
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, url_for
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Category, Post, post_category
-from blog.plugin_api import FEED_LENGTH, atom_response, hooks
+from blog.plugin_api import FEED_LENGTH, atom_response, hooks, page_of
 
 
 def register(bp) -> None:
@@ -46,14 +46,7 @@ def category_feed(slug):
 def category_page(slug):
     """List a category's published posts, newest first, a page at a time."""
     category = category_or_404(slug)
-    page_number = request.args.get("page", 1, type=int)
-    if page_number < 1:
-        abort(404)
-    page = db.paginate(
-        published_in(category),
-        page=page_number,
-        per_page=current_app.config["SITE"]["posts_per_page"],
-    )
+    page = page_of(published_in(category))
     hooks().posts_loaded(posts=page.items)
     return render_template("categories/category.html", category=category, page=page)
 

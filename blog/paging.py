@@ -1,0 +1,44 @@
+"""Pages of public lists, newest first, without counting the list.
+
+A count reads every row of the list (30 ms for a category of 10,000 posts on SQLite, at
+every rendering), so public lists say "Older posts" when one more post exists beyond this
+page, as most blogs do, rather than "page 3 of 1,000". Admin lists keep their counts.
+"""
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, request
+
+from blog.database import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    has_next: bool
+    pages = None  # unknown: not counted
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def page_of(query) -> Page:
+    """Page ?page=N of `query` (posts_per_page a page); 404 past the last one."""
+    per_page = current_app.config["SITE"]["posts_per_page"]
+    number = request.args.get("page", 1, type=int)
+    if number < 1:
+        abort(404)
+    rows = db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    if number > 1 and not rows:
+        abort(404)
+    return Page(rows[:per_page], number, has_next=len(rows) > per_page)
