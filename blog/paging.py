@@ -12,12 +12,11 @@ from flask import abort, current_app, request
 from blog.database import db
 
 
-@dataclass
-class Page:
-    items: list
+class Neighbours:
+    """The links of page `self.page` to the pages beside it, as the templates' pagination
+    macro reads them (the names of a Flask-SQLAlchemy page)."""
+
     page: int
-    has_next: bool
-    pages = None  # unknown: not counted
 
     @property
     def has_prev(self) -> bool:
@@ -30,6 +29,14 @@ class Page:
     @property
     def next_num(self) -> int:
         return self.page + 1
+
+
+@dataclass
+class Page(Neighbours):
+    items: list
+    page: int
+    has_next: bool
+    pages = None  # unknown: not counted
 
 
 def page_of(query) -> Page:

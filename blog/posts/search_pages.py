@@ -10,12 +10,13 @@ from blog import search
 from blog.database import db
 from blog.models import Post
 from blog.page_cache import leave_out
+from blog.paging import Neighbours
 from blog.posts.blueprint import bp
 
 
 @dataclass
-class SearchPage:
-    """One page of search results, shaped like a Flask-SQLAlchemy page for the templates."""
+class SearchPage(Neighbours):
+    """One page of search results, counted ("page 2 of 7")."""
 
     page: int
     per_page: int
@@ -27,20 +28,8 @@ class SearchPage:
         return max(1, -(-self.total // self.per_page))
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
     def has_next(self) -> bool:
         return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def search_page(words: str, page: int = 1, per_page: int | None = None) -> SearchPage:
