@@ -130,7 +130,7 @@ def add_cache_headers(response):
     if "Cache-Control" in response.headers or response.is_streamed:
         return response  # the view decided (uploads, previews, share links, the import log)
     response.vary.add("Cookie")
-    if not is_public_request():
+    if not is_public_request() or page_cache.made_for_this_reader():
         response.headers["Cache-Control"] = PRIVATE_PAGES
         return response
     response.headers["Cache-Control"] = PUBLIC_PAGES

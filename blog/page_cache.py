@@ -196,10 +196,13 @@ class PageRequest(Request):
     """A request whose page, if stored, must know which cookies and arguments it read."""
 
     @cached_property
-    def cookies(self):
+    def cookies_asked(self) -> set[str]:
         page = self.environ.get(ENVIRON)
-        values = super().cookies
-        return values if page is None else recording(values, page.cookies_asked)
+        return page.cookies_asked if page is not None else set()
+
+    @cached_property
+    def cookies(self):
+        return recording(super().cookies, self.cookies_asked)
 
     @cached_property
     def args(self):
@@ -599,7 +602,15 @@ class PageCache:
             return False
         if any(name.lower() == "set-cookie" for name, _ in headers):
             return False
+        if cookie_names(environ) & page.cookies_asked:
+            return False  # made for this reader (the comment form filled in with their name)
         return all(name in page.args_read for name, _ in page.query)
+
+
+def made_for_this_reader() -> bool:
+    """The page read a cookie this request carries (the comment form's remembered name):
+    it is this reader's, whoever else is not logged in."""
+    return bool(set(dict.keys(request.cookies)) & request.cookies_asked)
 
 
 def mark_public(response) -> None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
-from itsdangerous import TimestampSigner
+from itsdangerous import TimestampSigner, URLSafeSerializer
 from sqlalchemy import event
 
 from blog.database import db
@@ -132,6 +132,21 @@ def test_a_cookie_the_page_read_makes_the_page_the_readers_own(site):
 
     assert cache_state(shared) == "hit"
     assert cache_state(own) is None
+
+
+def test_a_page_made_for_a_reader_is_never_stored_for_others(site):
+    remembered = URLSafeSerializer("test", salt="comments-author").dumps(
+        {"name": "Ada Private", "email": "ada@example.com", "website": ""}
+    )
+    reader, stranger = site.test_client(), site.test_client()
+    reader.set_cookie("comment_author", remembered)
+
+    own = reader.get("/post-2/")
+    other = stranger.get("/post-2/")
+
+    assert "Ada Private" in own.text and cache_state(own) is None
+    assert own.headers["Cache-Control"] == "private, no-cache"  # nor by a shared cache
+    assert "Ada Private" not in other.text and cache_state(other) == "miss"
 
 
 def test_logged_in_users_get_their_own_pages(site):
