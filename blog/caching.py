@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from blog import page_cache
 from blog.database import db
-from blog.throttle import site_prefix
+from blog.throttle import key_prefix
 
 # Browsers and shared caches keep a public page a minute, then may show it for five
 # more while they ask whether it changed (a 304, or the new page, in the background).
@@ -85,8 +85,7 @@ def _redis(app: Flask) -> "redis.Redis | None":
 
 
 def _redis_key(app: Flask) -> str:
-    prefix = app.config.get("THROTTLE_KEY_PREFIX") or site_prefix(app.config.get("SECRET_KEY"))
-    return f"{prefix}:site-changed"
+    return f"{key_prefix(app)}:site-changed"
 
 
 def store_change_time(app: Flask, moment: float) -> None:

@@ -55,7 +55,7 @@ from werkzeug.utils import cached_property
 
 from blog.models import Post
 from blog.theme import SITE_STYLESHEET
-from blog.throttle import site_prefix
+from blog.throttle import key_prefix
 
 LISTS = "lists"
 NAV = "nav"
@@ -452,8 +452,7 @@ class LocalStore:
 
 def make_store(app: Flask) -> "RedisStore | LocalStore":
     if app.config.get("REDIS_URL"):
-        prefix = app.config.get("THROTTLE_KEY_PREFIX") or site_prefix(app.config.get("SECRET_KEY"))
-        return RedisStore(app.config["REDIS_URL"], prefix)
+        return RedisStore(app.config["REDIS_URL"], key_prefix(app))
     cache = app.config.get("CACHE", {})
     return LocalStore(Path(app.instance_path, LOCAL_FILE), cache.get("max_pages", MAX_LOCAL_PAGES))
 

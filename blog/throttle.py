@@ -38,8 +38,12 @@ class Throttle:
 
 def init_app(app: Flask) -> None:
     uri = app.config.get("REDIS_URL") or "memory://"
-    prefix = app.config.get("THROTTLE_KEY_PREFIX") or site_prefix(app.config.get("SECRET_KEY"))
-    app.extensions["pressroom.throttle"] = Throttle(uri, prefix)
+    app.extensions["pressroom.throttle"] = Throttle(uri, key_prefix(app))
+
+
+def key_prefix(app: Flask) -> str:
+    """The prefix of every Redis key of this site (rate limits, the last change, pages)."""
+    return app.config.get("THROTTLE_KEY_PREFIX") or site_prefix(app.config.get("SECRET_KEY"))
 
 
 def site_prefix(secret_key: str | None) -> str:

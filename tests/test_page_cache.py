@@ -95,12 +95,18 @@ def form_started(html: str) -> str:
     return re.search(r'name="started" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def test_each_hit_gets_its_own_form_time_and_the_minimum_time_still_holds(make_app):
-    app = make_app(ALL, comments={"min_seconds": 30})
+def site_with_one_talk(make_app, **comments):
+    """An app with all plugins and one published post, /talk/."""
+    app = make_app(ALL, comments=comments)
     with app.app_context():
         author = User(username="alice", email="alice@example.com", role="admin")
         db.session.add(author)
         save_post(PostData(title="Talk", body="Hi.", status="published"), author=author)
+    return app
+
+
+def test_each_hit_gets_its_own_form_time_and_the_minimum_time_still_holds(make_app):
+    app = site_with_one_talk(make_app, min_seconds=30)
     client = app.test_client()
     client.get("/talk/")
     time.sleep(1.1)  # signed times count whole seconds
@@ -180,11 +186,8 @@ def test_searches_are_not_stored(site):
 
 
 def test_a_page_that_changes_at_a_known_time_is_kept_until_then(make_app):
-    app = make_app(ALL, comments={"close_after_days": 1})
+    app = site_with_one_talk(make_app, close_after_days=1)
     with app.app_context():
-        author = User(username="alice", email="alice@example.com", role="admin")
-        db.session.add(author)
-        save_post(PostData(title="Talk", body="Hi.", status="published"), author=author)
         # Published a day ago less two seconds: comments close in two seconds.
         db.session.scalar(db.select(Post)).published_at = utcnow() - timedelta(days=1, seconds=-2)
         db.session.commit()
