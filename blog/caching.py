@@ -21,8 +21,10 @@ a changed page is unchanged.
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import redis
 from flask import Flask, current_app, request, session
@@ -42,6 +44,7 @@ YEAR = 365 * 24 * 3600
 CHANGED_FILE = "site-changed"  # in the instance folder: its modification time
 STATIC_ENDPOINTS = ("static", "site_static")  # and every blueprint's "<name>.static"
 _PENDING = "pressroom.site_changed"  # session.info key: (app, tags or None for all)
+T = TypeVar("T")
 
 
 def site_changed(*tags: str) -> None:
@@ -56,8 +59,8 @@ def site_changed(*tags: str) -> None:
 def site_changed_now() -> None:
     """Note a change that is not in the database (the settings in config.toml): at once."""
     app = current_app._get_current_object()
-    page_cache.forget(app, None)
     store_change_time(app, time.time())
+    page_cache.forget(app, None)
 
 
 @event.listens_for(Session, "after_commit")
@@ -65,8 +68,10 @@ def _store_change(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending is not None:
         app, tags = pending
-        page_cache.forget(app, tags)  # before the writer hears "saved"
+        # The time first: a page rendered from a value kept until_site_changes() under
+        # the old time began before the forgetting below, so the cache refuses to store it.
         store_change_time(app, time.time())
+        page_cache.forget(app, tags)  # before the writer hears "saved"
 
 
 @event.listens_for(Session, "after_rollback")
@@ -113,6 +118,25 @@ def site_changed_at(app: Flask | None = None) -> datetime:
         except OSError:
             changed = 0.0
     return datetime.fromtimestamp(max(started, changed), UTC)
+
+
+def until_site_changes(key: tuple, compute: Callable[[], T]) -> T:
+    """compute(), kept in this process until the site's next change (site_changed_at).
+
+    For what only a write can change and is dear to work out at every view: the admin's
+    counts of posts by status read every row. The time is read before computing, so a
+    value computed while a write commits is kept under the time before it, and never
+    read again. Between a commit and the new time being stored (the same function, a
+    moment later) another worker may still read the value kept before it.
+    """
+    app = current_app._get_current_object()
+    kept = app.extensions.setdefault("pressroom.caching.kept", {})
+    changed = site_changed_at(app)
+    if key in kept and kept[key][0] == changed:
+        return kept[key][1]
+    value = compute()
+    kept[key] = (changed, value)
+    return value
 
 
 def is_public_request() -> bool:

@@ -11,7 +11,7 @@ from blog import scheduling, search
 from blog.accounts import AccountError, create_account
 from blog.auth import password_link
 from blog.command_errors import database_errors, fail
-from blog.database import db
+from blog.database import db, refresh_planner_statistics
 from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
 from blog.models import ROLES, STATUSES, Post, User
 from blog.plugins import (
@@ -167,7 +167,7 @@ def search_rebuild():
     """Index every post for search afresh, in [site] language (after changing it by hand)."""
     count = search.rebuild()
     db.session.commit()
-    search.refresh_statistics()
+    refresh_planner_statistics()
     click.echo(f"Indexed {count} posts for search.")
 
 

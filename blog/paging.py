@@ -1,8 +1,9 @@
 """Pages of public lists, newest first, without counting the list.
 
 A count reads every row of the list (30 ms for a category of 10,000 posts on SQLite, at
-every rendering), so public lists say "Older posts" when one more post exists beyond this
-page, as most blogs do, rather than "page 3 of 1,000". Admin lists keep their counts.
+every rendering), so lists say "Older posts" when one more post exists beyond this page,
+as most blogs do, rather than "page 3 of 1,000". The admin's post list too: its status
+tabs give the totals, counted once per change of the site (blog/admin/posts.py).
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 from flask import abort, current_app, request
 
 from blog.database import db
+
+# Past any list: a larger offset overflows the databases' 64-bit integers (a 500).
+LAST_PAGE = 10**9
 
 
 class Neighbours:
@@ -39,11 +43,11 @@ class Page(Neighbours):
     pages = None  # unknown: not counted
 
 
-def page_of(query) -> Page:
-    """Page ?page=N of `query` (posts_per_page a page); 404 past the last one."""
-    per_page = current_app.config["SITE"]["posts_per_page"]
+def page_of(query, per_page: int | None = None) -> Page:
+    """Page ?page=N of `query` (per_page, or posts_per_page, a page); 404 past the last."""
+    per_page = per_page or current_app.config["SITE"]["posts_per_page"]
     number = request.args.get("page", 1, type=int)
-    if number < 1:
+    if number < 1 or number > LAST_PAGE:
         abort(404)
     rows = db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)).all()
     if number > 1 and not rows:

@@ -149,18 +149,6 @@ def rebuild(executor=None) -> int:
     return count
 
 
-def refresh_statistics() -> None:
-    """After many posts arrive at once (an import): let PostgreSQL's planner see them.
-
-    Planned on the statistics of an empty table, a search joins from `post` and costs
-    ten times more (bench/search.py) until autovacuum's next ANALYZE. SQLite plans
-    searches by a fixed order (SQLITE_MATCHES) and needs nothing.
-    """
-    if not on_sqlite():
-        db.session.execute(text(f"ANALYZE post, {TABLE}"))
-        db.session.commit()
-
-
 _token = re.compile(r'-?"[^"]*"?|\S+')
 _word = re.compile(r"\w+")
 

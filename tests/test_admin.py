@@ -2,6 +2,7 @@
 
 import pytest
 
+from blog.admin.posts import POSTS_PER_ADMIN_PAGE
 from blog.database import db
 from blog.models import Category, Post, User
 
@@ -227,6 +228,19 @@ def test_post_list_filters_by_status_category_author_and_words(app, writer, add_
     assert "Draft (2)" in writer.get("/admin/").text
 
 
+def test_the_post_list_goes_by_pages_without_counting_every_row(writer, add_post):
+    for number in range(POSTS_PER_ADMIN_PAGE + 1):
+        add_post(f"Post {number:02d}")
+
+    first, second = writer.get("/admin/").text, writer.get("/admin/?page=2").text
+
+    assert "Post 25" in first and "Post 00" not in first and "Older posts" in first
+    assert "Post 00" in second and "Post 01" not in second and "Newer posts" in second
+    assert "All (26)" in first and "All (26)" in second  # the totals: by status
+    for past_the_end in ("3", "0", "99999999999999999999"):
+        assert writer.get(f"/admin/?page={past_the_end}").status_code == 404
+
+
 def test_authors_see_only_their_own_posts_in_the_list(client, auth, add_user, add_post):
     add_post("Alice's post", author="alice")
     add_user("bob", role="author")
@@ -236,6 +250,7 @@ def test_authors_see_only_their_own_posts_in_the_list(client, auth, add_user, ad
     page = client.get("/admin/").text
 
     assert "Bob&#39;s post" in page and "Alice&#39;s post" not in page
+    assert "All (1)" in page  # counted among bob's posts only
 
 
 def test_categories_are_managed_with_clear_errors(app, writer):

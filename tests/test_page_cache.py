@@ -459,3 +459,19 @@ def test_a_page_rendered_before_a_save_and_stored_after_it_is_refused(workers):
     assert cache_state(late[0]) == "miss"
     fresh = reader.get("/before/")
     assert "After" in fresh.text and cache_state(fresh) == "miss"
+
+
+def test_the_admin_counts_follow_a_write_made_through_another_worker(workers):
+    """Kept until the site changes (blog.caching.until_site_changes), in each worker."""
+    writer, other = workers
+    other.client.post("/login", data={"username": "alice", "password": "password123"})
+    editor_post(writer, "First draft", RIVER, status="save_draft")
+    assert "Draft (1)" in other.get("/admin/").text
+
+    editor_post(writer, "Second draft", RIVER, status="save_draft")
+    post_id = editor_post(writer, "Out now", RIVER)
+
+    listing = other.get("/admin/").text
+    assert "All (3)" in listing and "Draft (2)" in listing and "Published (1)" in listing
+    writer.client.post(f"/admin/posts/{post_id}/delete")
+    assert "All (2)" in other.get("/admin/").text

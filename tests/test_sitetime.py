@@ -100,3 +100,30 @@ def test_a_wordpress_export_writes_local_and_gmt_dates_as_wordpress_does(app, ad
 
     assert "<wp:post_date><![CDATA[2026-02-01 00:30:00]]></wp:post_date>" in xml
     assert "<wp:post_date_gmt><![CDATA[2026-01-31 23:30:00]]></wp:post_date_gmt>" in xml
+
+
+@pytest.mark.config(
+    SITE={"title": "My Blog", "url": "http://blog.test", "timezone": "America/New_York"}
+)
+def test_the_archive_counts_a_day_cut_by_a_month_of_the_zone_post_by_post(app, client, add_post):
+    """The archive counts by UTC day in SQL and reads split days post by post."""
+    dates = [
+        datetime(2026, 3, 1, 3),  # 22:00 on February 28 in New York (winter time)
+        datetime(2026, 3, 1, 6),  # 01:00 on March 1
+        datetime(2026, 3, 1, 23),
+        datetime(2026, 3, 15, 12),
+        datetime(2026, 11, 1, 3),  # 23:00 on October 31 (summer time, ending that night)
+        datetime(2026, 11, 1, 5),  # 01:00 on November 1
+    ]
+    for number, when in enumerate(dates):
+        post_id = add_post(f"Post {number}")
+        with app.app_context():
+            db.session.get(Post, post_id).published_at = when
+            db.session.commit()
+
+    archives = client.get("/archive/").text
+
+    assert '<a href="/2026/02/">February</a> (1)' in archives
+    assert '<a href="/2026/03/">March</a> (3)' in archives
+    assert '<a href="/2026/10/">October</a> (1)' in archives
+    assert '<a href="/2026/11/">November</a> (1)' in archives

@@ -18,9 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import or_
 
-from blog import search
 from blog.accounts import AccountError, check_email, create_account, username_from
-from blog.database import db
+from blog.database import db, refresh_planner_statistics
 from blog.editing import PostData, import_post, term_slug
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
 from blog.names import make_slug
@@ -179,7 +178,7 @@ def import_steps(
         else:
             db.session.commit()
             if post_ids:
-                search.refresh_statistics()
+                refresh_planner_statistics()
     except BaseException:
         db.session.rollback()
         raise
