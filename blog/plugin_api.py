@@ -9,7 +9,7 @@ import pluggy
 from flask import current_app, render_template
 from markupsafe import Markup
 
-from blog.caching import site_changed
+from blog.caching import site_changed, until_site_changes
 from blog.config import ConfigError
 from blog.feeds import FEED_LENGTH, atom_response
 from blog.forms import public_form, session_token_for_users
@@ -55,6 +55,7 @@ __all__ = [
     "session_token_for_users",
     "site_changed",  # in a transaction that changes what readers see: site_changed(*tags)
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set
+    "until_site_changes",  # a value kept in the worker until the next write (navigation)
     "wordpress_markdown",
 ]
 

@@ -6,9 +6,10 @@ Settings, in instance/config.toml:
     nav_limit = 8      # how many categories the navigation shows (A to Z, those with posts)
 """
 
-from flask import Blueprint
+from flask import Blueprint, request
+from markupsafe import Markup
 
-from blog.plugin_api import hookimpl, plugin_config, render_fragment
+from blog.plugin_api import hookimpl, plugin_config, render_fragment, until_site_changes
 from plugins.categories import views
 
 bp = Blueprint("categories", __name__, template_folder="templates")
@@ -35,8 +36,13 @@ def page_fragment(slot, context):
     if slot == "post_meta" and context["post"].categories:
         return render_fragment("categories/_post_meta.html", post=context["post"])
     if slot == "nav":
-        limit = settings()["nav_limit"]
-        categories = views.navigation_categories(limit)
-        if categories:
-            return render_fragment("categories/_nav.html", categories=categories)
+        # The same on every page until the next write: kept, not read at every view.
+        return until_site_changes(("categories.nav", request.script_root), navigation)
+    return None
+
+
+def navigation() -> Markup | None:
+    categories = views.navigation_categories(settings()["nav_limit"])
+    if categories:
+        return render_fragment("categories/_nav.html", categories=categories)
     return None

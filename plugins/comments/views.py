@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeSerializer
+from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -192,6 +193,7 @@ def render_section(post: Post, form: CommentForm | None = None):
         replying_to = next((c for c in comments if c.id == int(form.parent_id.data)), None)
     return render_fragment(
         "comments/_section.html",
+        fields=form_fields(form, config["max_length"]),
         post=post,
         threads=threads,
         count=sum(1 for comment in comments if comment.status == "approved"),
@@ -203,6 +205,28 @@ def render_section(post: Post, form: CommentForm | None = None):
         comment_page=page,
         comment_pages=pages,
     )
+
+
+def form_fields(form: CommentForm, max_length: int) -> Markup:
+    """The form's visible fields (comments/_fields.html).
+
+    Blank, as every visitor without a remembered name gets them, they are the same on
+    every post: rendered once per worker and kept, since WTForms' widgets were a sixth of
+    a post page's rendering. Not kept while templates reload as they change (debug).
+    """
+
+    def render() -> Markup:
+        return render_fragment("comments/_fields.html", form=form, max_length=max_length)
+
+    typed = ("body", "name", "email", "website", "remember", "homepage")
+    if current_user.is_authenticated or form.errors or any(form[f].data for f in typed):
+        return render()
+    if current_app.jinja_env.auto_reload:
+        return render()
+    kept = current_app.extensions.setdefault("comments.blank_fields", {})
+    if max_length not in kept:
+        kept[max_length] = render()
+    return kept[max_length]
 
 
 # Writing -------------------------------------------------------------------------------

@@ -135,6 +135,21 @@ def test_the_form_remembers_the_reader_when_asked(client, post):
     assert 'value="Ada"' not in forgotten
 
 
+@pytest.mark.config(CACHE={"pages": False})  # every view renders its comment fields
+def test_the_blank_fields_kept_for_every_visitor_carry_nobody_s_words(app, client, post):
+    """Blank, the form's fields are rendered once per worker (views.form_fields)."""
+    post_id, slug = post
+    post_comment(client, post_id, slug, name="Ada", email="ada@example.com", remember="y")
+    failed = post_comment(client, post_id, slug, body="", name="Ada")
+    remembered = client.get(f"/{slug}/").text  # rendered before any blank fields
+    blank = app.test_client().get(f"/{slug}/").text
+    again = app.test_client().get(f"/{slug}/").text  # kept
+
+    assert 'value="Ada"' in remembered and "Write something before sending." in failed.text
+    assert 'value="Ada"' not in blank and "Write something" not in blank
+    assert 'maxlength="5000"' in blank and 'value="Ada"' not in again
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
