@@ -132,6 +132,24 @@ def test_results_are_paginated_with_rel_links(app, client, add_post):
     assert 'rel="prev"' in last and 'rel="next"' not in last
     assert client.get("/search?q=lamp&page=4").status_code == 404
     assert client.get("/search?q=lamp&page=0").status_code == 404
+    assert client.get("/search?q=lamp&page=99999999999999999999").status_code == 404
+
+
+def test_a_query_ranks_only_its_newest_matches(app, client, add_post, monkeypatch):
+    """A word in every post costs what a word in CANDIDATES posts does (blog/search.py)."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    add_post("Lamp lamp lamp", body="lamp lamp lamp")  # the best match, and the oldest
+    for number in range(4):
+        add_post(f"Lighthouse {number}", body="A lamp.")
+    add_post("Draft lamp", body="lamp", status="draft")  # newer, never a candidate
+
+    page = client.get("/search?q=lamp").text
+
+    assert titles(client, "lamp") == ["Lighthouse 3", "Lighthouse 2", "Lighthouse 1"]
+    assert "More than 3 posts match: these are the best of the newest 3." in page
+    assert titles(client, "lamp lamp") == ["Lighthouse 3", "Lighthouse 2", "Lighthouse 1"]
+    assert titles(client, "lamp -lighthouse") == ["Lamp lamp lamp"]  # among fewer matches
+    assert "1 post matches." in client.get("/search?q=lamp+-lighthouse").text
 
 
 def test_the_empty_search_page_offers_the_form(client):

@@ -10,7 +10,7 @@ from blog import search
 from blog.database import db
 from blog.models import Post
 from blog.page_cache import leave_out
-from blog.paging import Neighbours
+from blog.paging import LAST_PAGE, Neighbours
 from blog.posts.blueprint import bp
 
 
@@ -20,8 +20,9 @@ class SearchPage(Neighbours):
 
     page: int
     per_page: int
-    total: int
+    total: int  # at most search.CANDIDATES
     items: list
+    more: bool = False  # more posts match than the newest `total`, which were ranked
 
     @property
     def pages(self) -> int:
@@ -45,7 +46,7 @@ def search_page(words: str, page: int = 1, per_page: int | None = None) -> Searc
         )
     }
     items = [(posts[hit.post_id], hit) for hit in results.hits if hit.post_id in posts]
-    return SearchPage(page, per_page, results.total, items)
+    return SearchPage(page, per_page, results.total, items, results.more)
 
 
 _path_word = re.compile(r"[^\W\d_]{3,}")
@@ -70,7 +71,7 @@ def search_results():
     words = request.args.get("q", "").strip()
     page = request.args.get("page", 1, type=int)
     leave_out()  # every query its own page, each changed by any post: not worth storing
-    if page < 1:
+    if not 1 <= page <= LAST_PAGE:
         abort(404)
     results = search_page(words, page) if words else None
     if results and page > results.pages:
