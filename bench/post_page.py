@@ -1,7 +1,8 @@
 """The public pages under load, beside Flask's "hello world": same gunicorn, same run.
 
     .venv/bin/python bench/post_page.py [--posts 1000] [--seconds 5] [--connections 16]
-                                        [--workers 4]      (N=100000 make bench: --posts)
+                                        [--workers 4] [--renders 10000]
+                                        (N=100000 make bench: --posts)
 
 Builds a throwaway instance with --posts published posts in 20 categories, all three
 plugins on and comments under the measured post, serves it and bench/hello_app.py with
@@ -10,6 +11,8 @@ client saturates before the server does, and measures itself) from 127.0.0.1 for
 fixed time, twice: with the page cache (hits: stored pages) and without it (cold misses:
 every request renders). Prints requests per second, median and 99th percentile latency,
 and the rate as a share of hello world's. With REDIS_URL set, the cache is in Redis.
+Without the cache, the public pages are then rendered until each worker has rendered
+--renders pages on average, and the largest worker's resident memory is printed.
 """
 
 import argparse
@@ -215,7 +218,9 @@ def worker_memory(server: subprocess.Popen) -> int:
     return max((int(size) for size in sizes), default=0) // 1024
 
 
-def measure(module: str, paths: dict[str, str], args, env) -> dict[str, dict]:
+def measure(module: str, paths: dict[str, str], args, env, renders: int = 0) -> dict[str, dict]:
+    """wrk's figures for each page; then, given `renders`, the public pages again in turn
+    until every worker has served that many on average, and the largest worker's memory."""
     port = free_port()
     server = serve(module, port, args.workers, env)
     try:
@@ -227,6 +232,10 @@ def measure(module: str, paths: dict[str, str], args, env) -> dict[str, dict]:
             wrk(url, 1, args.connections, jar)  # warm-up: imports, caches, connections
             results[name] = wrk(url, args.seconds, args.connections, jar)
         served = sum(result["requests"] for result in results.values())
+        public = [path for name, path in paths.items() if name != ADMIN_LIST]
+        while served < renders * args.workers:
+            for path in public:
+                served += wrk(base + path, 10, args.connections)["requests"]
         results["memory"] = {"requests": served, "worker_mb": worker_memory(server)}
         return results
     finally:
@@ -240,6 +249,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--renders", type=int, default=10000,
+                        help="pages each worker renders before its memory is read")  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -255,7 +266,7 @@ def main() -> None:
         # The slowest last: gunicorn still works through a run's queued requests after wrk
         # hangs up, which would be counted against the next page.
         once = {name: paths.pop(name) for name in (ADMIN_LIST, "search", "search, every post")}
-        misses = measure("app:app", {**paths, **once}, args, env)
+        misses = measure("app:app", {**paths, **once}, args, env, renders=args.renders)
         write_config(instance, page_cache=True)
         hits = measure("app:app", paths, args, env)
 
