@@ -88,9 +88,66 @@ def sanitise(untrusted_html: str, link_rel: str | None = "noopener") -> str:
     )
 
 
+# What one body may ask of the server, so that no post holds a worker for seconds.
+BODY_MAX = 1_000_000  # characters of Markdown: some 150,000 words
+# Elements inside one another in a body's HTML. The sanitiser's HTML parser slows with
+# depth at every tag (150,000 nested <div> took it past 30 s); real posts stay far below.
+NESTING_MAX = 200
+# Elements that hold nothing, or whose end tag may be left out (<p>, <li>): they never
+# make the HTML deeper, however many follow one another unclosed.
+_NOT_NESTING = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead",
+    "tbody", "tfoot", "colgroup", "rt", "rp",
+}  # fmt: skip
+_tag = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^<>]*)>")  # [^<>]: linear, even unclosed
+
+
+class BodyRefused(ValueError):
+    """A body the site will not render; the message tells its author why and what to do."""
+
+
+def nesting_depth(fragment: str) -> int:
+    """How deep the fragment's elements go inside one another (one linear pass)."""
+    depth = deepest = 0
+    for closing, name, rest in _tag.findall(fragment):
+        if name.lower() in _NOT_NESTING or rest.endswith("/"):
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def check_length(text: str) -> None:
+    """Raise BodyRefused for a body past BODY_MAX characters."""
+    if len(text) > BODY_MAX:
+        raise BodyRefused(
+            f"The body is {len(text):,} characters long; {BODY_MAX:,} is the most a post "
+            "may have. Split it into several posts."
+        )
+
+
+def check_nesting(html_text: str) -> None:
+    """Raise BodyRefused for HTML whose elements go more than NESTING_MAX deep."""
+    if nesting_depth(html_text) > NESTING_MAX:
+        raise BodyRefused(
+            f"The body's HTML puts elements more than {NESTING_MAX} deep inside one "
+            "another; close the tags you opened (</div>, </span>…)."
+        )
+
+
 def render_markdown(text: str) -> Markup:
-    """Markdown (with optional inline HTML) to sanitised HTML, ready for a page."""
-    return Markup(sanitise(_markdown.render(text)))  # noqa: S704 -- sanitised just now
+    """Markdown (with optional inline HTML) to sanitised HTML, ready for a page.
+
+    Raises BodyRefused for a body past BODY_MAX characters or NESTING_MAX levels of HTML.
+    """
+    check_length(text)
+    unsafe = _markdown.render(text)
+    check_nesting(unsafe)
+    return Markup(sanitise(unsafe))  # noqa: S704 -- sanitised just now
 
 
 def plain_text(fragment: str) -> str:
@@ -103,7 +160,9 @@ def plain_text(fragment: str) -> str:
 # The author's "read more" break, as WordPress writes it (the page never shows it: the
 # sanitiser drops comments). What comes before it is the post's teaser in lists.
 MORE = "<!--more-->"
-_more_break = re.compile(r"^[ \t]*<!--\s*more\b[^>]*-->", re.M | re.I)
+# [^>\n]: a line of its own, read once (across lines, 100,000 unclosed "<!--more" lines
+# were each read to the end of the body: 30 s to save).
+_more_break = re.compile(r"^[ \t]*<!--[ \t]*more\b[^>\n]*-->", re.M | re.I)
 
 
 def more_break(body: str) -> re.Match | None:

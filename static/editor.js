@@ -163,7 +163,8 @@
     data.append("csrf_token", csrf());
     try {
       const response = await fetch(script.dataset.previewUrl, { method: "POST", body: data, credentials: "same-origin" });
-      if (!response.ok || request !== previewRequest) return;
+      // 422: a body the site will not render, and the reason, shown in its place.
+      if (!(response.ok || response.status === 422) || request !== previewRequest) return;
       pane.innerHTML = await response.text(); // sanitised on the server, as on the post page
     } catch (error) {
       // Offline for a moment: the next keystroke tries again.

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
 from blog import sharing
@@ -30,7 +31,7 @@ from blog.media.html import markdown_for
 from blog.media.images import MediaError
 from blog.media.storage import store_image
 from blog.models import Category, Post, Revision, utcnow
-from blog.rendering import post_summary
+from blog.rendering import BodyRefused, post_summary
 from blog.revisions import compare, restore_revision
 from blog.scheduling import scheduler
 from blog.sitetime import local, local_time, to_utc
@@ -93,7 +94,12 @@ def latest_autosave(post: Post) -> Revision | None:
 
 def edit_page(form: PostForm, post: Post | None, conflict: Post | None = None, **extra):
     """Show the editor; with Preview pressed, the rendered body beside it."""
-    preview = render_post_body(form.body.data or "") if form.preview.data else None
+    preview = None
+    if form.preview.data:
+        try:
+            preview = render_post_body(form.body.data or "")
+        except BodyRefused as refused:
+            form.body.errors = [*form.body.errors, str(refused)]
     words = word_count(form.body.data or "")
     status = 409 if conflict else 422 if form.errors else 200
     return render_template(
@@ -205,10 +211,14 @@ def delete(post_id):
 
 @bp.route("/preview", methods=["POST"])
 def preview():
-    """Render Markdown exactly as the published page will, for the live preview."""
-    return str(render_post_body(request.form.get("body", ""))), {
-        "Content-Type": "text/html; charset=utf-8"
-    }
+    """Render Markdown exactly as the published page will, for the live preview; a body
+    the site will not render gets 422 and the reason, which the preview pane shows."""
+    html_page = {"Content-Type": "text/html; charset=utf-8"}
+    try:
+        return str(render_post_body(request.form.get("body", ""))), html_page
+    except BodyRefused as refused:
+        reason = Markup('<p class="flash flash-error" role="alert">{}</p>').format(refused)
+        return str(reason), 422, html_page
 
 
 @bp.route("/posts/preview-page", methods=["POST"])
@@ -223,7 +233,10 @@ def preview_page(post_id=None):
     if problems:  # a title may still be missing in a preview
         abort(400, f"The preview cannot be shown ({'; '.join(problems)}).")
     data = post_data_from(form)
-    body_html = render_post_body(data.body)
+    try:
+        body_html = render_post_body(data.body)
+    except BodyRefused as refused:
+        abort(422, f"The preview cannot be shown ({refused})")
     # A stand-in, never saved (see the rollback below).
     shown = Post(
         id=post.id if post else None,

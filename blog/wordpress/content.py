@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import lxml.html
 from markdownify import MarkdownConverter
 
-from blog.rendering import MORE, sanitise
+from blog.rendering import MORE, check_length, check_nesting, sanitise
 from blog.wordpress.items import MORE_PLACEHOLDER
 
 
@@ -32,13 +32,23 @@ class Media:
 # Gives the images of a [gallery]: its ids="…", or the attachments of the post.
 GalleryLookup = Callable[[list[int]], list[Media]]
 
-_block_comment = re.compile(r"<!--\s*/?wp:.*?-->", re.S)
-_more = re.compile(r"<!--more(?:\s.*?)?-->", re.S)
-_other_breaks = re.compile(r"<!--(?:nextpage|noteaser)(?:\s.*?)?-->", re.S)  # not kept
+# A lazy scan for an end ("-->", "[/caption]") never reads past the next opening of the
+# same thing: one left unclosed, repeated, was read to the end of the post from each
+# opening (an export of "<!--more " lines held the import for minutes).
+_UNTIL_NEXT_COMMENT = r"(?:(?!<!--).)*?"
+_block_comment = re.compile(rf"<!--\s*/?wp:{_UNTIL_NEXT_COMMENT}-->", re.S)
+_more = re.compile(rf"<!--more(?:\s{_UNTIL_NEXT_COMMENT})?-->", re.S)
+_other_breaks = re.compile(rf"<!--(?:nextpage|noteaser)(?:\s{_UNTIL_NEXT_COMMENT})?-->", re.S)
 
 
 def to_markdown(content: str, gallery: GalleryLookup = lambda ids: []) -> str:
-    """A WordPress post's content as clean, safe Markdown."""
+    """A WordPress post's content as clean, safe Markdown.
+
+    Raises BodyRefused for content too long or nested too deep to be a post here (the
+    HTML parser below would drop what lies past its own depth limit, without a word).
+    """
+    check_length(content)
+    check_nesting(content)
     is_blocks = "<!-- wp:" in content
     content = _other_breaks.sub("", content)
     content = _more.sub(f"\n\n<p>{MORE_PLACEHOLDER}</p>\n\n", content, count=1)
@@ -70,8 +80,10 @@ def shortcode_attributes(text: str) -> dict[str, str]:
 
 def _shortcode(name: str) -> re.Pattern:
     """[name attrs]inner[/name] or [name attrs] or [name attrs /]; [[name]] is escaped."""
+    opening = rf"\[{name}(?![\w-])"
     return re.compile(
-        rf"(\[?)\[{name}(?![\w-])([^\]]*?)(?:/\]|\](?:(.*?)\[/{name}\])?)(\]?)", re.S | re.I
+        rf"(\[?){opening}([^\[\]]*?)(?:/\]|\](?:((?:(?!{opening}).)*?)\[/{name}\])?)(\]?)",
+        re.S | re.I,
     )
 
 
@@ -154,7 +166,7 @@ _BLOCK = (
     "iframe|video|audio|object|embed"
 )
 _starts_block = re.compile(rf"^\s*</?(?:{_BLOCK})\b", re.I)
-_protected = re.compile(r"<(pre|script|style|textarea)\b.*?</\1>", re.S | re.I)
+_protected = re.compile(r"<(pre|script|style|textarea)\b(?:(?!<\1\b).)*?</\1>", re.S | re.I)
 
 
 def autop(text: str) -> str:
@@ -167,7 +179,7 @@ def autop(text: str) -> str:
 
     text = _protected.sub(protect, text.replace("\r\n", "\n").replace("\r", "\n"))
     # A block tag starts a paragraph of its own, as in wpautop.
-    text = re.sub(rf"(<(?:{_BLOCK})\b[^>]*>)", r"\n\n\1", text, flags=re.I)
+    text = re.sub(rf"(<(?:{_BLOCK})\b[^<>]*>)", r"\n\n\1", text, flags=re.I)
     text = re.sub(rf"(</(?:{_BLOCK})>)", r"\1\n\n", text, flags=re.I)
     paragraphs = []
     for block in re.split(r"\n\s*\n", text):

@@ -20,11 +20,11 @@ from sqlalchemy import or_
 
 from blog.accounts import AccountError, check_email, create_account, username_from
 from blog.database import db, refresh_planner_statistics
-from blog.editing import PostData, import_post, term_slug
+from blog.editing import PostData, PostError, import_post, term_slug
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
 from blog.names import make_slug
 from blog.plugins import hooks
-from blog.rendering import plain_text, sanitise
+from blog.rendering import BodyRefused, plain_text, sanitise
 from blog.wordpress.content import Media, to_markdown
 from blog.wordpress.items import (
     PRESSROOM_STATUS,
@@ -404,12 +404,19 @@ class _Import:
             post = db.session.get(Post, record.post_id)
             self.summary.add_existing(kind)
         else:
-            post = self.create_post(item, kind)
+            try:
+                post = self.create_post(item, kind)
+            except (PostError, BodyRefused) as refused:  # a body the site will not render
+                reason = f"{item.title!r}: {refused}"
+                self.summary.add_skipped(kind, reason)
+                hooks().item_skipped(item=item, reason=reason, summary=self.summary)
+                return None
         self.posts[item.wp_id] = post.id
         hooks().post_imported(post=post, item=item, summary=self.summary)
         return post.id
 
     def create_post(self, item: WxrItem, kind: str) -> Post:
+        body = to_markdown(item.content, self.gallery(item.wp_id))  # may refuse: first
         status = STATUSES[item.status]
         if status == "private" and item.meta_value(PRESSROOM_STATUS) == "unlisted":
             status = "unlisted"  # exported by Pressroom, which has this status
@@ -438,7 +445,7 @@ class _Import:
                 tags.append(self.term_id(Tag, term))
         data = PostData(
             title=title,
-            body=to_markdown(item.content, self.gallery(item.wp_id)),
+            body=body,
             excerpt=plain_text(sanitise(item.excerpt)),
             slug=make_slug(item.slug) or make_slug(title) or f"post-{item.wp_id}",
             number_taken_slug=True,  # the old address where it is free, numbered if not
