@@ -34,6 +34,7 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/post_page.py
+	$(BIN)/python bench/render.py
 	$(BIN)/python bench/related_quality.py
 	$(BIN)/python bench/related_speed.py
 	$(BIN)/python bench/wordpress_import.py

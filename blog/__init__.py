@@ -19,6 +19,7 @@ from blog import (
     theme,
     throttle,
 )
+from blog.arguments import IdConverter
 from blog.forms import csrf
 from blog.media import storage as media_storage
 from blog.plugins import collect, load_plugins
@@ -39,6 +40,7 @@ def create_app(test_config=None):
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.url_map.converters["int"] = IdConverter  # before any route: no id past LARGEST_ID
     app.config.from_mapping(config.defaults())
     if test_config is None:
         config.load(app)  # instance/config.toml, then env overrides

@@ -108,7 +108,8 @@ def login():
             )
             return render_template("auth/login.html", form=form), 429
         user = find_user(name)
-        if user is None or not user.check_password(form.password.data):
+        # Nobody by that name: checked against a stand-in, as slow as a wrong password.
+        if not (user or User()).check_password(form.password.data) or user is None:
             limits.hit(LOGIN_FAILURES_PER_ADDRESS, "login", address)
             limits.hit(LOGIN_FAILURES_PER_ACCOUNT, "login", name)
             # One message for both cases, so the form does not reveal who has an account.

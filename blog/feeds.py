@@ -1,9 +1,22 @@
 """Atom feeds of posts: one renderer for the site, author and plugin feeds. Feed readers
 polling an unchanged feed get a 304, as for every public page (blog/caching.py)."""
 
+import re
+
 from flask import current_app, make_response, render_template
 
 FEED_LENGTH = 20
+ATOM = "application/atom+xml; charset=utf-8"
+# Characters XML 1.0 cannot carry at all: one in a title or a comment (ESC, a form feed)
+# made the whole feed ill-formed for every reader. The WordPress export leaves them out too.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_response(xml: str, content_type: str = ATOM):
+    """An XML document (feed, sitemap) as a response, without what XML cannot carry."""
+    response = make_response(NOT_XML.sub("", xml))
+    response.headers["Content-Type"] = content_type
+    return response
 
 
 def atom_response(posts: list, title: str, self_path: str, alternate_path: str):
@@ -18,6 +31,4 @@ def atom_response(posts: list, title: str, self_path: str, alternate_path: str):
         self_url=site + self_path,
         alternate_url=site + alternate_path,
     )
-    response = make_response(xml)
-    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
-    return response
+    return xml_response(xml)

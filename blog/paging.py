@@ -8,12 +8,10 @@ tabs give the totals, counted once per change of the site (blog/admin/posts.py).
 
 from dataclasses import dataclass
 
-from flask import abort, current_app, request
+from flask import abort, current_app
 
+from blog.arguments import page_arg
 from blog.database import db
-
-# Past any list: a larger offset overflows the databases' 64-bit integers (a 500).
-LAST_PAGE = 10**9
 
 
 class Neighbours:
@@ -46,9 +44,7 @@ class Page(Neighbours):
 def page_of(query, per_page: int | None = None) -> Page:
     """Page ?page=N of `query` (per_page, or posts_per_page, a page); 404 past the last."""
     per_page = per_page or current_app.config["SITE"]["posts_per_page"]
-    number = request.args.get("page", 1, type=int)
-    if number < 1 or number > LAST_PAGE:
-        abort(404)
+    number = page_arg()
     rows = db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)).all()
     if number > 1 and not rows:
         abort(404)

@@ -9,9 +9,10 @@ import pluggy
 from flask import current_app, render_template
 from markupsafe import Markup
 
+from blog.arguments import as_id, page_arg
 from blog.caching import site_changed, until_site_changes
 from blog.config import ConfigError
-from blog.feeds import FEED_LENGTH, atom_response
+from blog.feeds import FEED_LENGTH, atom_response, xml_response
 from blog.forms import public_form, session_token_for_users
 from blog.page_cache import (
     LISTS,
@@ -35,6 +36,7 @@ __all__ = [
     "NAV",  # page tag: the navigation, on every page
     "ConfigError",  # raise it for a bad [plugins.<name>] setting
     "WxrComment",  # what the import and export hooks carry for comments
+    "as_id",  # a form or query value as an id, or None: never a number no row can have
     "atom_response",  # an Atom feed of posts, with ETag and Last-Modified
     "count_links",
     "fresh_maker",  # register a value made anew at every view of a stored page
@@ -44,6 +46,7 @@ __all__ = [
     "hookspec",
     "local_time",  # a UTC time as people read it, in the site's zone
     "page_changes_at",  # a page that changes by itself at a known time (comments close)
+    "page_arg",  # ?page=N, a 404 when no page can have it
     "page_of",  # one page (?page=N) of a public list of posts, uncounted
     "page_shows",  # tags of what a page shows, beyond the posts it loads (page cache)
     "plain_text",
@@ -57,6 +60,7 @@ __all__ = [
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set
     "until_site_changes",  # a value kept in the worker until the next write (navigation)
     "wordpress_markdown",
+    "xml_response",  # a feed or other XML document, without what XML cannot carry
 ]
 
 hookimpl = pluggy.HookimplMarker("pressroom")

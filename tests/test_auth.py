@@ -41,6 +41,29 @@ def test_an_imported_author_without_a_password_cannot_log_in(app, client):
     assert client.post("/login", data={"username": "ghost", "password": "x"}).status_code == 422
 
 
+def test_every_login_checks_one_password_hash_whoever_is_named(app, client, add_user, monkeypatch):
+    """The answer takes as long for a name nobody has, or an account without a password,
+    as for a wrong password: its time tells nobody which accounts exist."""
+    import blog.models
+
+    checked = []
+    real = blog.models.check_password_hash
+    monkeypatch.setattr(
+        blog.models,
+        "check_password_hash",
+        lambda hashed, word: checked.append(1) or real(hashed, word),
+    )
+    add_user("alice")
+    with app.app_context():
+        db.session.add(User(username="ghost", email="ghost@example.com", password_hash=""))
+        db.session.commit()
+
+    for name in ("alice", "nobody", "ghost", "alice@example.com"):
+        checked.clear()
+        answer = client.post("/login", data={"username": name, "password": "wrong password"})
+        assert answer.status_code == 422 and checked == [1], name
+
+
 def test_login_follows_next_within_the_site(client, add_user):
     add_user("alice")
 

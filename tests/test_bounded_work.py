@@ -161,3 +161,40 @@ def test_wordpress_content_left_unclosed_converts_at_once(content):
             return str(refused)
 
     timed(convert)
+
+
+HUGE = "99999999999999999999"  # past 64 bits: overflowed the database's integers (500)
+
+
+@pytest.mark.plugins("categories", "comments")
+def test_huge_numbers_in_addresses_and_query_strings_are_not_found(app, client, add_post):
+    add_post("Filed", categories=["News"], tags=["Tagged"])
+    public = [f"/?page={HUGE}", f"/search?q=filed&page={HUGE}", f"/category/news/?page={HUGE}",
+              f"/tag/tagged/?page={HUGE}", f"/author/alice/?page={HUGE}", f"/?p={HUGE}",
+              f"/?page_id={HUGE}", f"/{HUGE}/", f"/2026/?page={HUGE}"]  # fmt: skip
+    for path in public:
+        assert client.get(path).status_code == 404, path
+    answer = client.post(f"/comments/{HUGE}/", data={"body": "Hi"})
+    assert answer.status_code == 404
+
+
+@pytest.mark.plugins("categories", "comments")
+def test_huge_numbers_in_the_admin_are_not_found(app, writer, add_post):
+    post_id = add_post("Filed")
+    admin = [f"/admin/?category={HUGE}", f"/admin/?author={HUGE}", f"/admin/?page={HUGE}",
+             f"/admin/posts/{HUGE}/edit", f"/admin/posts/{HUGE}/revisions/",
+             f"/admin/posts/{post_id}/revisions/?a={HUGE}", f"/admin/media/?page={HUGE}",
+             f"/admin/comments?page={HUGE}", "/admin/?category=-1"]  # fmt: skip
+    for path in admin:
+        assert writer.get(path).status_code == 404, path
+
+
+@pytest.mark.plugins("comments", comments={"min_seconds": 0})
+def test_a_reply_to_a_huge_comment_number_is_refused_plainly(app, client, add_post):
+    from tests.plugins.comments.helpers import post_comment
+
+    post_id = add_post("Talk")
+
+    answer = post_comment(client, post_id, "talk", parent_id=HUGE)
+
+    assert answer.status_code == 422 and "does not exist" in answer.text

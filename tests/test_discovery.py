@@ -42,10 +42,24 @@ def test_a_big_site_gets_a_sitemap_index(client, add_post, monkeypatch):
     files = [loc.text for loc in index.findall("s:sitemap/s:loc", NS)]
     parts = [locations(client, file.removeprefix("http://blog.test")) for file in files]
 
-    assert files == [f"http://blog.test/sitemap-{n}.xml" for n in range(3)]
+    assert files == [f"http://blog.test/sitemap-{n}.xml" for n in range(3)]  # ids 1, 2-3, 4-5
     assert sum(1 for part in parts for url in part if "/post-" in url) == 5
     assert "http://blog.test/" in parts[0]
     assert client.get("/sitemap-3.xml").status_code == 404
+
+
+def test_the_sitemap_index_leaves_out_files_with_no_published_post(
+    app, client, add_post, monkeypatch
+):
+    monkeypatch.setattr("blog.posts.sitemaps.SITEMAP_LIMIT", 2)
+    for number in range(7):
+        add_post(f"Post {number}", status="draft" if number in (1, 2) else "published")
+
+    index = ET.fromstring(client.get("/sitemap.xml").data)
+    files = [loc.text for loc in index.findall("s:sitemap/s:loc", NS)]
+
+    assert files == [f"http://blog.test/sitemap-{n}.xml" for n in (0, 2, 3)]  # ids 2-3: drafts
+    assert client.get("/sitemap-1.xml").status_code == 404
 
 
 def test_robots_txt_points_at_the_sitemap_and_keeps_out_of_admin(client):

@@ -107,3 +107,28 @@ def test_relative_links_in_posts_resolve_against_the_site(client, add_post):
 
     assert 'src="http://blog.test/uploads/2026/11/harbour.jpg"' in entry.content[0].value
     assert 'href="http://blog.test/about/"' in entry.content[0].value
+
+
+@pytest.mark.plugins("categories", "comments", comments={"min_seconds": 0})
+def test_control_characters_never_make_a_feed_ill_formed(app, client, add_user, add_post):
+    """XML 1.0 cannot carry ESC or a form feed at all: the feeds leave them out."""
+    from blog.database import db
+    from plugins.comments.models import Comment
+    from tests.plugins.comments.helpers import post_comment
+
+    add_user("ada", display_name="Ada\x1b Lovelace")
+    post_id = add_post("Escape\x1b[31m red\x0c", body="Bell\x07 and NUL", author="ada",
+                       categories=["World\x1b News"])  # fmt: skip
+    post_comment(client, post_id, "escape-31m-red", name="Ann\x1b", body="Hi\x1b there\x0b")
+    with app.app_context():
+        db.session.execute(db.update(Comment).values(status="approved"))
+        db.session.commit()
+    feeds = [*FEEDS, "/comments/escape-31m-red/feed/", "/sitemap.xml"]
+
+    for path in feeds:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        ET.fromstring(response.data)  # well formed, or it raises
+        assert b"\x1b" not in response.data and b"\x0c" not in response.data, path
+    assert "Escape[31m red" in client.get("/feed/").text
+    assert "Hi there" in client.get("/comments/escape-31m-red/feed/").text

@@ -372,6 +372,37 @@ def test_wp_old_slug_addresses_redirect(make_app, tmp_path):
     assert client.get("/renamed/").status_code == 200
 
 
+def test_old_addresses_lead_only_to_published_posts(make_app, tmp_path):
+    """WordPress ids are easy to count through; a redirect names the post's slug (title)."""
+    item = """<item><title>{title}</title><link>https://old.example/2020/05/{slug}/</link>
+<wp:post_id>{number}</wp:post_id><wp:post_name>{slug}</wp:post_name>
+<wp:status>{status}</wp:status><wp:post_type>post</wp:post_type>
+<wp:post_date_gmt>2020-05-01 10:00:00</wp:post_date_gmt>{more}</item>"""
+    statuses = {"publish": 1, "draft": 2, "private": 3, "pending": 4}
+    items = "".join(
+        item.format(title=status, slug=f"{status}-post", number=number, status=status, more="")
+        for status, number in statuses.items()
+    ) + item.format(title="Secret", slug="secret-post", number=5, status="publish",
+                    more="<wp:post_password>sesame</wp:post_password>")  # fmt: skip
+    path = tmp_path / "statuses.xml"
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/">'
+        "<channel><wp:wxr_version>1.2</wp:wxr_version>"
+        f"<wp:base_blog_url>https://old.example</wp:base_blog_url>{items}</channel></rss>"
+    )
+    app = make_app()
+    run_import(app, str(path))
+    client = app.test_client()
+
+    assert client.get("/?p=1").headers["Location"] == "/publish-post/"
+    assert client.get("/2020/05/publish-post/").headers["Location"] == "/publish-post/"
+    for number, slug in ((2, "draft"), (3, "private"), (4, "pending"), (5, "secret")):
+        hidden = client.get(f"/?p={number}")
+        assert hidden.status_code == 404 and f"{slug}-post" not in hidden.text, slug
+        assert client.get(f"/2020/05/{slug}-post/").status_code == 404, slug
+    assert client.get("/?p=99999999999999999999").status_code == 404
+
+
 def test_related_posts_are_rebuilt_only_when_an_import_brings_posts(make_app, monkeypatch):
     from plugins.related_posts import index
 

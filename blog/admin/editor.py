@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from blog import sharing
 from blog.admin.blueprint import bp, editable_post_or_404
+from blog.arguments import id_arg
 from blog.database import db
 from blog.editing import (
     PostConflict,
@@ -354,8 +355,8 @@ def revisions(post_id):
         .order_by(Revision.created_at.desc(), Revision.id.desc())
     ).all()
     by_id = {revision.id: revision for revision in listing}
-    older = by_id.get(request.args.get("a", type=int))
-    newer = by_id.get(request.args.get("b", type=int))
+    older = by_id.get(id_arg("a"))
+    newer = by_id.get(id_arg("b"))
     if ("a" in request.args or "b" in request.args) and not (older and newer):
         abort(404)
     if not older and len(listing) >= 2:

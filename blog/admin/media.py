@@ -6,6 +6,7 @@ from sqlalchemy import exists, or_
 from sqlalchemy.orm import joinedload
 
 from blog.admin.blueprint import bp
+from blog.arguments import page_arg
 from blog.database import db
 from blog.forms import DeleteForm, UploadForm
 from blog.media.html import markdown_for
@@ -46,6 +47,7 @@ def media():
         query = query.where(~exists().where(attachment_use.c.attachment_id == Attachment.id))
     page = db.paginate(
         query.order_by(Attachment.created_at.desc(), Attachment.id.desc()),
+        page=page_arg(),
         per_page=MEDIA_PER_PAGE,
     )
     return render_template(

@@ -6,6 +6,7 @@ from sqlalchemy import func, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from blog.admin.blueprint import bp
+from blog.arguments import id_arg
 from blog.caching import until_site_changes
 from blog.database import db
 from blog.models import STATUS_LABELS, STATUSES, Category, Post, User, post_category
@@ -33,14 +34,14 @@ def index():
     status = request.args.get("status", "")
     if status in STATUSES:
         query = query.where(Post.status == status)
-    category_id = request.args.get("category", type=int)
+    category_id = id_arg("category")
     if category_id:
         query = query.where(
             Post.id.in_(
                 db.select(post_category.c.post_id).where(post_category.c.category_id == category_id)
             )
         )
-    author_id = request.args.get("author", type=int)
+    author_id = id_arg("author")
     if current_user.role == "author":
         query = query.where(Post.author_id == current_user.id)
     elif author_id:

@@ -2,16 +2,21 @@
 
 from flask import abort, redirect, url_for
 
+from blog.arguments import as_id
 from blog.database import db
 from blog.models import ImportedItem, Post, Redirect
 
 
 def redirect_imported(wordpress_id: str):
-    """/?p=123 and /?page_id=123, a WordPress post's plain address: 301 to its new one."""
+    """/?p=123 and /?page_id=123, a WordPress post's plain address: 301 to its new one.
+
+    Published posts and pages only: WordPress ids are easy to count through, and the
+    new address of a draft, a private or an unlisted post is its slug, so its title.
+    """
     post = db.session.scalar(
         db.select(Post)
         .join(ImportedItem, ImportedItem.post_id == Post.id)
-        .where(ImportedItem.wp_id == (int(wordpress_id) if wordpress_id.isdigit() else -1))
+        .where(ImportedItem.wp_id == (as_id(wordpress_id) or -1), Post.status == "published")
         .order_by(ImportedItem.id.desc())
         .limit(1)
     )
@@ -27,7 +32,7 @@ def redirect_old_address(path: str):
     slug = db.session.scalar(
         db.select(Post.slug)
         .join(Redirect, Redirect.post_id == Post.id)
-        .where(Redirect.path == path)
+        .where(Redirect.path == path, Post.status == "published")  # as redirect_imported
     )
     if slug is None:
         return None

@@ -7,10 +7,11 @@ from flask import abort, current_app, render_template, request
 from sqlalchemy.orm import joinedload
 
 from blog import search
+from blog.arguments import page_arg
 from blog.database import db
 from blog.models import Post
 from blog.page_cache import leave_out
-from blog.paging import LAST_PAGE, Neighbours
+from blog.paging import Neighbours
 from blog.posts.blueprint import bp
 
 
@@ -69,10 +70,8 @@ def guess_from_path(path: str):
 def search_results():
     """/search?q=words: ranked results with the matching words marked."""
     words = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     leave_out()  # every query its own page, each changed by any post: not worth storing
-    if not 1 <= page <= LAST_PAGE:
-        abort(404)
     results = search_page(words, page) if words else None
     if results and page > results.pages:
         abort(404)

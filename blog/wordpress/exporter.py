@@ -5,7 +5,6 @@ site does not decide the memory used. Plugins add their part of each post (the
 comments plugin its comments) through the posts_exporting hook.
 """
 
-import re
 from collections import Counter
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -17,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.editing import render_post_body
+from blog.feeds import NOT_XML
 from blog.models import Attachment, Category, Post, Tag, User
 from blog.plugins import hooks
 from blog.rendering import MORE, more_break
@@ -44,10 +44,6 @@ STATUSES = {
 BATCH = 200
 
 
-# Characters XML 1.0 cannot carry at all (WordPress writes them and breaks its own file).
-_not_xml = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 class Element:
     """A piece of the document, written as WordPress writes it: tag by tag, CDATA text.
 
@@ -62,7 +58,7 @@ class Element:
 
     def child(self, name: str, text="", cdata: bool = False, **attributes) -> "Element":
         element = Element(name, **attributes)
-        text = _not_xml.sub("", "" if text is None else str(text))
+        text = NOT_XML.sub("", "" if text is None else str(text))
         if cdata and text:
             element.parts.append("<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>")
         elif text:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from blog.database import db
 from blog.models import Post
+from blog.plugin_api import page_arg
 from plugins.comments.changes import set_status
 from plugins.comments.forms import ModerationForm
 from plugins.comments.models import STATUSES, Comment
@@ -42,6 +43,7 @@ def queue():
         .where(Comment.status == status)
         .options(joinedload(Comment.post))
         .order_by(Comment.created_at.desc(), Comment.id.desc()),
+        page=page_arg(),
         per_page=QUEUE_PAGE,
     )
     mine = moderated_comments().subquery()

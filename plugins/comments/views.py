@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from blog.database import db
 from blog.models import Post, utcnow
 from blog.plugin_api import (
+    as_id,
     count_links,
     fresh_maker,
     fresh_value,
@@ -37,6 +38,7 @@ from blog.plugin_api import (
     render_reader_markdown,
     session_token_for_users,
     throttle,
+    xml_response,
 )
 from plugins.comments.changes import add_comment, set_closed
 from plugins.comments.forms import CommentForm
@@ -288,9 +290,10 @@ def blocked(config: dict, address: str, *texts: str) -> bool:
 def find_parent(form: CommentForm, post: Post, config: dict) -> Comment | None:
     if not form.parent_id.data:
         return None
-    if not form.parent_id.data.isdigit():
+    parent_id = as_id(form.parent_id.data)
+    if parent_id is None:
         raise Refused("The comment you reply to does not exist.")
-    parent = db.session.get(Comment, int(form.parent_id.data))
+    parent = db.session.get(Comment, parent_id)
     if parent is None or parent.post_id != post.id or parent.status != "approved":
         raise Refused("The comment you reply to is not on this post.")
     depth, ancestor = 1, parent
@@ -444,5 +447,4 @@ def feed(slug):
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(50)
     ).all()
-    xml = render_template("comments/feed.xml", post=post, comments=comments)
-    return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+    return xml_response(render_template("comments/feed.xml", post=post, comments=comments))
