@@ -87,8 +87,26 @@ def check_password(password: str) -> str:
 
 
 def is_last_admin(user: User) -> bool:
-    admins = db.session.scalar(db.select(db.func.count(User.id)).where(User.role == "admin"))
-    return user.is_admin and admins <= 1
+    """The only admin who can log in."""
+    admins = db.session.scalar(
+        db.select(db.func.count(User.id)).where(User.role == "admin", User.active)
+    )
+    return user.is_admin and user.active and admins <= 1
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of `user`, on every device: the session
+    loader refuses an older generation (blog/auth.py). Not committed."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def set_active(user: User, active: bool) -> None:
+    """Let the account log in, or not; disabling ends its sessions. Not committed."""
+    if not active and is_last_admin(user):
+        raise AccountError("active", "The site needs at least one admin who can log in.")
+    if not active:
+        end_sessions(user)
+    user.active = active
 
 
 def username_from(text: str) -> str:
@@ -146,11 +164,14 @@ def update_account(
     if email is not None:
         user.email = check_email(email, user.id)
     if role is not None:
-        user.role = check_role(role, user)
+        if check_role(role, user) != user.role:
+            end_sessions(user)  # a session must not keep the powers of the old role
+        user.role = role
     if display_name is not None:
         user.display_name = " ".join(display_name.split())[:DISPLAY_NAME_MAX]
     if password:
         user.set_password(check_password(password))
+        end_sessions(user)  # a stolen session or cookie dies with the old password
     db.session.flush()
     site_changed()  # names are on pages
     return user

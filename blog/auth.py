@@ -16,6 +16,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
@@ -24,7 +25,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog import config
-from blog.accounts import create_account, update_account
+from blog.accounts import create_account, end_sessions, update_account
+from blog.arguments import as_id
 from blog.database import db
 from blog.forms import LoginForm, NewPasswordForm, SetupForm
 from blog.models import User
@@ -42,8 +44,14 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user a session or remember-me cookie names, while its generation is current
+    and the account is enabled; else nobody (the session has been ended)."""
+    user_id, _, generation = session_id.partition(":")
+    user = db.session.get(User, as_id(user_id)) if as_id(user_id) is not None else None
+    if user is None or not user.active or generation != str(user.session_generation):
+        return None
+    return user
 
 
 def init_app(app) -> None:
@@ -114,7 +122,10 @@ def login():
             limits.hit(LOGIN_FAILURES_PER_ACCOUNT, "login", name)
             # One message for both cases, so the form does not reveal who has an account.
             form.password.errors.append("Wrong user name or password.")
+        elif not user.active:
+            form.password.errors.append("This account is disabled; an admin can enable it.")
         else:
+            session.pop("csrf_token", None)  # a token seen before the login is no use after
             login_user(user, remember=form.remember.data)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("admin.index"))
@@ -123,6 +134,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out here and everywhere: a copy of this session or of the remember-me cookie,
+    wherever it went, ends too."""
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("posts.home"))

@@ -4,6 +4,7 @@ import os
 import re
 import secrets
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import tomlkit
@@ -69,6 +70,9 @@ def defaults() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # "Remember me" for a month, as most sites (Flask-Login's default is a year); it
+        # names the account's session generation, so logging out ends it anywhere.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
     }
 
 

@@ -5,7 +5,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, and_
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, and_, true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -49,8 +49,20 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[str] = mapped_column(String(20), default="author")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # In every session and remember-me cookie (get_id): raised, it ends them all at once
+    # (logging out, a new password or role, "log out everywhere", disabling; accounts.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())  # may log in
 
     posts: Mapped[list["Post"]] = relationship(back_populates="author")
+
+    def get_id(self) -> str:
+        """What a session and a remember-me cookie keep: the id and the generation."""
+        return f"{self.id}:{self.session_generation}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
 
     @property
     def name(self) -> str:

@@ -1,11 +1,11 @@
 """Site administration: categories, users, the profile and site settings."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func
 
 from blog import search
-from blog.accounts import AccountError, create_account, update_account
+from blog.accounts import AccountError, create_account, end_sessions, set_active, update_account
 from blog.admin.blueprint import bp
 from blog.admin.editor import category_choices
 from blog.auth import PASSWORD_LINK_DAYS, password_link, role_required
@@ -14,6 +14,7 @@ from blog.config import save_site_settings
 from blog.database import db
 from blog.editing import term_slug
 from blog.forms import (
+    ButtonForm,
     CategoryForm,
     DeleteForm,
     ProfileForm,
@@ -121,6 +122,50 @@ def make_password_link(user_id):
     )
 
 
+@bp.route("/users/<int:user_id>/sessions", methods=["POST"])
+@role_required("admin")
+def end_user_sessions(user_id):
+    """Log a person out everywhere (a lost laptop, a shared computer)."""
+    user = db.get_or_404(User, user_id)
+    if ButtonForm().validate_on_submit():
+        end_sessions(user)
+        db.session.commit()
+        flash(f"{user.username} is logged out everywhere.", "success")
+    if user.id == current_user.id:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required("admin")
+def set_user_active(user_id):
+    """Disable an account (it can no longer log in, and its sessions end), or enable it."""
+    user = db.get_or_404(User, user_id)
+    if ButtonForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            set_active(user, active)
+        except AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"{user.username} is {'enabled' if active else 'disabled'}.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/profile/sessions", methods=["POST"])
+def end_my_sessions():
+    """Log out everywhere, this browser included."""
+    if ButtonForm().validate_on_submit():
+        end_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        flash("You are logged out everywhere.", "info")
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("admin.profile"))
+
+
 def user_page(form: UserForm, user: User | None):
     if form.validate_on_submit():
         fields = {
@@ -163,6 +208,8 @@ def profile():
             field.errors.append(str(error))
         else:
             db.session.commit()
+            if form.new_password.data:  # every session ended: this one goes on
+                login_user(user)
             flash("Profile saved.", "success")
             return redirect(url_for("admin.profile"))
     return render_template("admin/profile.html", form=form), 422 if form.errors else 200

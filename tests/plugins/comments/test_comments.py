@@ -456,7 +456,7 @@ def test_a_comment_another_site_sends_is_refused(app, client, post, environ):
 def test_a_logged_in_users_comment_still_needs_the_session_token(app, client, post, add_user):
     user_id = add_user("staff", role="editor")
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = f"{user_id}:0"  # the id and the session generation
         session["_fresh"] = True
 
     response = post_comment(client, *post, environ=SAME_SITE)
