@@ -6,6 +6,7 @@ password obey the same rules wherever they are typed. The forms' validate_<field
 methods call the same check_* functions, so a form shows the very message the CLI prints.
 """
 
+import functools
 import re
 
 from email_validator import EmailNotValidError, validate_email
@@ -79,11 +80,29 @@ def check_role(role: str, user: User | None = None) -> str:
 
 
 def check_password(password: str) -> str:
+    """Long enough, and not one of the passwords guessers try first. No rules of
+    composition (a digit, a capital): they make passwords harder to remember, not to guess
+    (NIST SP 800-63B)."""
     if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
         raise AccountError(
             "password", f"Use at least {PASSWORD_MIN} characters (at most {PASSWORD_MAX})."
         )
+    if password.lower() in common_passwords():
+        raise AccountError(
+            "password",
+            "That is one of the 30,000 commonest passwords, which guessers try first. "
+            "Choose another: a few unrelated words make a good one.",
+        )
     return password
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 30,000 passwords found most often in leaks, from zxcvbn's list (read on the
+    first check: the module holds all of zxcvbn's dictionaries)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def is_last_admin(user: User) -> bool:

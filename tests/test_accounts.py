@@ -19,6 +19,8 @@ BAD_ACCOUNTS = [
     ("email", "ada@", "Invalid email address"),
     ("email", "alice@example.com", "An account with that email exists already."),
     ("password", "short", "Use at least 8 characters"),
+    ("password", "12345678", "one of the 30,000 commonest passwords"),
+    ("password", "PassWord", "one of the 30,000 commonest passwords"),  # in any case
 ]
 
 
@@ -138,3 +140,13 @@ def test_a_free_name_numbers_the_base_never_a_number_twice():
     assert first_free("river", taken.__contains__) == "river-3"
     assert first_free("river-2", taken.__contains__) == "river-2-2"  # asked for as such
     assert first_free("x" * 10, {"x" * 10}.__contains__, max_length=10) == "x" * 8 + "-2"
+
+
+def test_a_new_password_on_the_profile_is_refused_when_common(writer):
+    answer = writer.post(
+        "/admin/profile",
+        data={"email": "alice@example.com", "current_password": "password123",
+              "new_password": "iloveyou", "confirm": "iloveyou"},
+    )  # fmt: skip
+
+    assert answer.status_code == 422 and "30,000 commonest passwords" in answer.text
