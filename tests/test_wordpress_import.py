@@ -415,3 +415,28 @@ def test_related_posts_are_rebuilt_only_when_an_import_brings_posts(make_app, mo
     run_import(app, fixture("wordpress-seed.xml"))  # nothing new: the index stays
 
     assert rebuilds == [1]
+
+
+def test_an_attachment_address_of_no_site_or_another_in_disguise_is_skipped(make_app, tmp_path):
+    item = """<item><title>{title}</title><wp:post_id>{number}</wp:post_id>
+<wp:post_type>attachment</wp:post_type><wp:status>inherit</wp:status>
+<wp:attachment_url><![CDATA[{url}]]></wp:attachment_url></item>"""
+    addresses = ["https://old.example/wp-content/a.png", "/wp-content/b.png",
+                 "//other.example/c.png", "/\\other.example/d.png", "javascript:e.png"]  # fmt: skip
+    items = "".join(
+        item.format(title=f"File {n}", number=n + 1, url=url) for n, url in enumerate(addresses)
+    )
+    path = tmp_path / "files.xml"
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/">'
+        "<channel><wp:wxr_version>1.2</wp:wxr_version>"
+        f"<wp:base_blog_url>https://old.example</wp:base_blog_url>{items}</channel></rss>"
+    )
+    app = make_app()
+
+    summary = run_import(app, str(path))
+    with app.app_context():
+        kept = db.session.scalars(db.select(Attachment.url).order_by(Attachment.id)).all()
+
+    assert kept == addresses[:2]
+    assert summary.skipped["attachments"]["no address for the file"] == 3

@@ -306,8 +306,8 @@ class _Import:
                 self.media[item.wp_id] = record.attachment_id
                 self.summary.add_existing("attachments")
                 continue
-            url = item.attachment_url or item.guid
-            if not url.startswith(("http://", "https://", "/")):
+            url = file_address(item.attachment_url or item.guid)
+            if url is None:
                 self.summary.add_skipped("attachments", "no address for the file")
                 continue
             attachment = Attachment(
@@ -345,10 +345,11 @@ class _Import:
             found = []
             for wp_id in ids:
                 item = self.found.attachments.get(wp_id)
-                if item is not None and _mime_type(item.attachment_url).startswith("image/"):
+                url = file_address(item.attachment_url) if item is not None else None
+                if url is not None and _mime_type(url).startswith("image/"):
                     found.append(
                         Media(
-                            url=item.attachment_url,
+                            url=url,
                             alt=item.meta_value("_wp_attachment_image_alt"),
                             caption=plain_text(item.excerpt),
                         )
@@ -519,6 +520,20 @@ _MIME = {
     "pdf": "application/pdf",
     "zip": "application/zip",
 }
+
+
+def file_address(url: str) -> str | None:
+    """An attachment's address as the export gives it: an http(s) URL with a host, or a
+    path on this site; None for anything else. A protocol-relative "//other.example/x.png"
+    (or "/\\other.example", which browsers read the same) is another site's, whatever
+    the export calls it."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return url
+    if url.startswith("/") and not url.startswith(("//", "/\\")):
+        return url
+    return None
 
 
 def _mime_type(url: str) -> str:
