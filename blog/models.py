@@ -5,7 +5,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, and_, true
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, and_, or_, true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -228,6 +228,12 @@ class Revision(db.Model):
     def autosave_of(cls, post_id: int, author_id: int | None):
         """The condition that picks one author's autosave copy of one post."""
         return and_(cls.post_id == post_id, cls.kind == "autosave", cls.author_id == author_id)
+
+    @classmethod
+    def shown_to(cls, user_id: int):
+        """Saved versions, and this user's own autosave: another person's autosave is
+        their unsaved work, for nobody else to read or restore."""
+        return or_(cls.kind != "autosave", cls.author_id == user_id)
 
 
 class Attachment(db.Model):

@@ -161,6 +161,28 @@ def test_revisions_are_for_those_who_may_edit_the_post(app, client, auth, add_us
     assert client.post(f"/admin/posts/{post_id}/revisions/{revision}/restore").status_code == 403
 
 
+def test_another_person_s_autosave_is_theirs_alone(app, client, auth, add_user, add_post):
+    """An editor's unsaved words on an author's post: the author neither reads nor restores
+    them (their own autosave, they do)."""
+    add_user("erin", role="editor")
+    add_user("bob", role="author")
+    post_id = add_post("Bob's", author="bob")
+    auth.login("erin")
+    redraft = {"title": "Bob's", "body": "Erin's private redraft", "version": "1"}
+    client.post(f"/admin/posts/{post_id}/autosave", data=redraft)
+    auth.logout()
+    auth.login("bob")
+    with app.app_context():
+        erins = db.session.scalar(db.select(Revision.id).where(Revision.kind == "autosave"))
+
+    page = client.get(f"/admin/posts/{post_id}/revisions/").text
+    restore = client.post(f"/admin/posts/{post_id}/revisions/{erins}/restore")
+
+    assert "Erin&#39;s private redraft" not in page and "Erin's private redraft" not in page
+    assert restore.status_code == 404
+    assert stored(app, post_id).body != "Erin's private redraft"
+
+
 def test_a_revision_restores_only_onto_its_own_post(app, writer):
     first, second = new_draft(writer, "One"), new_draft(writer, "Two")
     with app.app_context():

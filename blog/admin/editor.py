@@ -350,7 +350,7 @@ def revisions(post_id):
     post = editable_post_or_404(post_id)
     listing = db.session.scalars(
         db.select(Revision)
-        .where(Revision.post_id == post.id)
+        .where(Revision.post_id == post.id, Revision.shown_to(current_user.id))
         .options(joinedload(Revision.author))
         .order_by(Revision.created_at.desc(), Revision.id.desc())
     ).all()
@@ -378,8 +378,14 @@ def revisions(post_id):
 @bp.route("/posts/<int:post_id>/revisions/<int:revision_id>/restore", methods=["POST"])
 def restore(post_id, revision_id):
     post = editable_post_or_404(post_id)
-    revision = db.session.get(Revision, revision_id)
-    if revision is None or revision.post_id != post.id:
+    revision = db.session.scalar(
+        db.select(Revision).where(
+            Revision.id == revision_id,
+            Revision.post_id == post.id,
+            Revision.shown_to(current_user.id),
+        )
+    )
+    if revision is None:
         abort(404)
     if not ButtonForm().validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")
