@@ -373,3 +373,23 @@ def test_authors_delete_only_their_own_uploads(app, client, auth, add_user, writ
 def test_uploads_need_a_login(app, client):
     response = upload(client, image_bytes(10, 10))
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_library_never_names_another_author_s_draft(app, client, auth, add_user, writer):
+    secret = upload(writer, image_bytes(60, 60), name="plan.jpg").json
+    shared = upload(writer, image_bytes(60, 60), name="logo.jpg").json
+    writer.post("/admin/posts/new", data={
+        "title": "Secret plan", "body": secret["markdown"] + shared["markdown"],
+        "save_draft": "1"})  # fmt: skip
+    writer.post("/admin/posts/new", data={
+        "title": "Out now", "body": shared["markdown"], "publish": "1"})  # fmt: skip
+    writer.get("/admin/")  # shows, and so ends, alice's "Saved" messages
+    auth.logout()
+    add_user("bob", role="author")
+    auth.login("bob")
+
+    library = client.get("/admin/media/").text
+
+    assert "Secret plan" not in library
+    assert "Shown in 1 post you cannot open" in item_of(library, secret["id"])
+    assert ">Out now</a>" in item_of(library, shared["id"])

@@ -53,7 +53,7 @@ def media():
     return render_template(
         "admin/media.html",
         page=page,
-        uses=uses_of([item.id for item in page.items]),
+        uses=uses_of([item.id for item in page.items], current_user),
         form=form,
         q=words,
         unused=unused,

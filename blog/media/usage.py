@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from blog.database import db
 from blog.media.storage import URL_PREFIX
-from blog.models import Attachment, Post, attachment_use
+from blog.models import Attachment, Post, User, attachment_use
 
 # Where a post points at a file: Markdown and HTML link and image targets.
 _address = re.compile(r"""https?://[^\s()<>"'\]]+|/uploads/[^\s()<>"'\]]+""")
@@ -75,20 +75,26 @@ def rebuild_uses(connection) -> None:
 
 @dataclass
 class PostShowing:
+    """A post that shows a file; `title` None when the viewer may not know it (another
+    author's draft): counted, never named."""
+
     id: int
-    title: str
+    title: str | None
 
 
-def uses_of(attachment_ids: list[int]) -> dict[int, list[PostShowing]]:
-    """The posts that show each of these files, by title (ids and titles only: a logo
-    may be in every post)."""
+def uses_of(attachment_ids: list[int], viewer: User) -> dict[int, list[PostShowing]]:
+    """The posts that show each of these files (ids and titles only: a logo may be in
+    every post). A post `viewer` may neither edit nor read in public keeps its title
+    to itself: an author learns that a file is used, not what another's draft is called."""
     rows = db.session.execute(
-        db.select(attachment_use.c.attachment_id, Post.id, Post.title)
+        db.select(attachment_use.c.attachment_id, Post.id, Post.title, Post.status, Post.author_id)
         .join(Post, Post.id == attachment_use.c.post_id)
         .where(attachment_use.c.attachment_id.in_(attachment_ids))
         .order_by(Post.title)
     ).all()
+    sees_all = viewer.role in ("admin", "editor")
     uses: dict[int, list[PostShowing]] = {}
-    for attachment_id, post_id, title in rows:
-        uses.setdefault(attachment_id, []).append(PostShowing(post_id, title))
+    for attachment_id, post_id, title, status, author_id in rows:
+        known = sees_all or author_id == viewer.id or status == "published"
+        uses.setdefault(attachment_id, []).append(PostShowing(post_id, title if known else None))
     return uses
