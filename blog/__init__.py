@@ -1,8 +1,9 @@
 """Pressroom's core. create_app() is the one place where the parts meet."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, abort, current_app, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from blog import (
@@ -48,6 +49,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
         app.config["SITE"] = {**config.SITE_DEFAULTS, **app.config["SITE"]}
 
+    app.before_request(refuse_unknown_hosts)  # first: before anything builds an address
     database.init_app(app)
     migrating.init_app(app)  # flask alembic …, one branch per plugin
     csrf.init_app(app)
@@ -83,6 +85,26 @@ def create_app(test_config=None):
     if test_config is None:
         auth.announce_setup_link(app)
     return app
+
+
+# Names that only ever lead back to the machine the request came from.
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+
+
+def host_name(host: str) -> str:
+    """A Host header without its port: "Blog.example:8000" is "blog.example"."""
+    host = host.lower()
+    return host.partition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+
+
+def refuse_unknown_hosts():
+    """400 for a Host header that is not the site's: [site] url's, one of [site] hosts, or
+    loopback. An address built from a forged one (the slash Werkzeug adds to /archive)
+    would send readers elsewhere, and a shared cache might keep it for everyone."""
+    site = current_app.config["SITE"]
+    trusted = {host_name(urlsplit(site["url"]).netloc), *site.get("hosts", []), *LOOPBACK_HOSTS}
+    if host_name(request.host) not in trusted:
+        abort(400, "This site does not answer to that name.")
 
 
 def absolute_url(endpoint: str, **values) -> str:

@@ -133,13 +133,19 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
     site = dict(SITE_DEFAULTS)
     site_types = {
         "title": str, "tagline": str, "url": str, "posts_per_page": int, "timezone": str,
-        "language": str,
+        "language": str, "hosts": list,
     }  # fmt: skip
     check_keys(data.get("site", {}), site_types, filename, "site.")
     site.update(data.get("site", {}))
     if site["posts_per_page"] < 1:
         raise ConfigError(f"{filename}: site.posts_per_page must be at least 1")
     site["url"] = site["url"].rstrip("/")
+    hosts = site.get("hosts", [])
+    if not all(isinstance(host, str) and host and "/" not in host for host in hosts):
+        raise ConfigError(
+            f'{filename}: site.hosts must be a list of names, e.g. ["www.example.com"]'
+        )
+    site["hosts"] = [host.lower() for host in hosts]
     if not LANGUAGE_TAG.fullmatch(site["language"]):
         raise ConfigError(
             f'{filename}: site.language "{site["language"]}" is not a language tag; '
@@ -187,7 +193,8 @@ def check_keys(table: dict, known: dict, filename: str, prefix: str) -> None:
             )
 
 
-TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table", bool: "true or false"}
+TYPE_NAMES = {str: "a string", int: "a whole number", dict: "a table", bool: "true or false",
+              list: "a list"}  # fmt: skip
 
 
 def sqlite_in_instance(url: str, instance_folder: str) -> str:

@@ -98,6 +98,8 @@ def test_environment_overrides_the_file(instance, monkeypatch):
         ('secret_key = "x"\n[site]\ntimezone = "Mars/Olympus"', 'site.timezone "Mars/Olympus"'),
         ('secret_key = "x"\n[site]\nlanguage = "English"', 'site.language "English" is not a'),
         ('secret_key = "x"\n[site\ntitle = "x"', "line 2"),
+        ('secret_key = "x"\n[site]\nhosts = "www.x"', "'site.hosts' must be a list"),
+        ('secret_key = "x"\n[site]\nhosts = ["https://x/"]', "site.hosts must be a list of names"),
     ],
 )
 def test_a_bad_config_is_one_clear_error(instance, text, message):

@@ -136,3 +136,23 @@ def test_static_files_have_fingerprinted_addresses_kept_for_a_year(site):
         assert stale.headers["Cache-Control"] == "public, no-cache"
         kept.close()
         stale.close()
+
+
+@pytest.mark.parametrize("path", ["/archive", "/feed", "/", "/login"])
+def test_a_forged_host_is_refused_before_any_address_is_built(client, path):
+    """Werkzeug's added slash (/archive → /archive/) is an absolute address built from
+    the Host header: a forged one would send readers, and shared caches, elsewhere."""
+    forged = client.get(path, headers={"Host": "evil.example"})
+
+    assert forged.status_code == 400 and "evil.example" not in forged.headers.get("Location", "")
+
+
+@pytest.mark.config(
+    SITE={"title": "My Blog", "url": "https://blog.test", "hosts": ["www.blog.test"]}
+)
+def test_the_site_answers_to_its_own_names_and_loopback(client):
+    for host in ("blog.test", "BLOG.test:443", "www.blog.test", "localhost:5000", "127.0.0.1",
+                 "[::1]:8000"):  # fmt: skip
+        answer = client.get("/archive", headers={"Host": host})
+        assert answer.status_code == 308, host
+        assert answer.headers["Location"].endswith("/archive/"), host
