@@ -393,3 +393,23 @@ def test_the_library_never_names_another_author_s_draft(app, client, auth, add_u
     assert "Secret plan" not in library
     assert "Shown in 1 post you cannot open" in item_of(library, secret["id"])
     assert ">Out now</a>" in item_of(library, shared["id"])
+
+
+def animation(frames: int, width: int, height: int) -> bytes:
+    colours = [(200, 40, 40), (40, 40, 200)]  # alternating: equal frames would be merged
+    pictures = [Image.new("RGB", (width, height), colours[n % 2]) for n in range(frames)]
+    out = io.BytesIO()
+    pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:], duration=50)
+    return out.getvalue()
+
+
+def test_an_animation_counts_every_frame_s_pixels(app, writer, monkeypatch):
+    """Each frame under the cap, all of them together over it: refused before decoding."""
+    monkeypatch.setattr("blog.media.images.MAX_ANIMATION_PIXELS", 1_000_000)
+
+    refused = upload(writer, animation(5, 500, 500), name="long.gif")
+    kept = upload(writer, animation(3, 500, 500), name="short.gif")
+
+    assert refused.status_code == 422
+    assert "5 frames of 500×500" in refused.json["error"]
+    assert kept.status_code == 201 and len(stored_files(app)) == 1

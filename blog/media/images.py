@@ -17,6 +17,9 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a decompression bomb is refused before its pixels are unpacked
+# An animation is re-encoded frame by frame: every frame's pixels count. 300 frames of
+# 2000×2000 (1.2 MB of GIF, each frame under MAX_PIXELS) held a worker past 30 s.
+MAX_ANIMATION_PIXELS = 100_000_000
 MAX_WIDTH = 2400  # wider originals are scaled down; no page shows more
 WIDTHS = (480, 960, 1600)
 # Pillow format name -> (MIME type, file extension).
@@ -74,6 +77,13 @@ def open_image(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
             if image.width * image.height > MAX_PIXELS:  # read from the header, not unpacked
                 raise MediaError(too_many_pixels)
+            frames = getattr(image, "n_frames", 1)  # counted from frame headers, not decoded
+            if frames * image.width * image.height > MAX_ANIMATION_PIXELS:
+                raise MediaError(
+                    f"The animation has {frames} frames of {image.width}×{image.height}: "
+                    f"up to {MAX_ANIMATION_PIXELS // 1_000_000} megapixels in all frames "
+                    "together. Make it smaller or shorter."
+                )
             image.load()
     except MediaError:
         raise
