@@ -33,10 +33,15 @@ from blog.models import User
 from blog.throttle import throttle
 
 bp = Blueprint("auth", __name__)
-# Failed logins allowed before the form refuses to check passwords for a while: per
-# address against guessing many accounts, per account against a spread-out botnet.
+# Failed logins allowed before the form refuses to check passwords for a while. An account
+# counts as one under any spelling (name or email). Slow the guesser, never the owner:
+# - from one address, on any accounts (one machine guessing many accounts);
 LOGIN_FAILURES_PER_ADDRESS = "10/15minutes"
-LOGIN_FAILURES_PER_ACCOUNT = "20/hour"
+# - from one address, on one account;
+LOGIN_FAILURES_PER_ACCOUNT_FROM_ADDRESS = "5/15minutes"
+# - on one account from everywhere (a spread-out botnet): past it, an address that has
+#   failed on the account waits; one that has not (the owner, somewhere new) may still try.
+LOGIN_FAILURES_PER_ACCOUNT = "50/hour"
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see that page."
@@ -100,26 +105,31 @@ def login():
     if form.validate_on_submit():
         name = form.username.data.strip().lower()
         address = request.remote_addr or "unknown"
+        user = find_user(name)
+        account = f"user:{user.id}" if user else f"name:{name}"
         limits = throttle()
+        counted = (
+            (LOGIN_FAILURES_PER_ADDRESS, ("login", address)),
+            (LOGIN_FAILURES_PER_ACCOUNT_FROM_ADDRESS, ("login", account, address)),
+            (LOGIN_FAILURES_PER_ACCOUNT, ("login", account)),
+        )
+        failed_here = limits.count(LOGIN_FAILURES_PER_ACCOUNT_FROM_ADDRESS, *counted[1][1])
         exhausted = [
-            (rule, key)
-            for rule, key in (
-                (LOGIN_FAILURES_PER_ADDRESS, address),
-                (LOGIN_FAILURES_PER_ACCOUNT, name),
-            )
-            if not limits.allows(rule, "login", key)
+            (rule, keys)
+            for rule, keys in counted
+            if not limits.allows(rule, *keys)
+            and (rule != LOGIN_FAILURES_PER_ACCOUNT or failed_here)
         ]
         if exhausted:
-            wait = max(limits.retry_after(rule, "login", key) for rule, key in exhausted)
+            wait = max(limits.retry_after(rule, *keys) for rule, keys in exhausted)
             form.password.errors.append(
                 f"Too many failed logins. Try again in {math.ceil(wait / 60)} minute(s)."
             )
             return render_template("auth/login.html", form=form), 429
-        user = find_user(name)
         # Nobody by that name: checked against a stand-in, as slow as a wrong password.
         if not (user or User()).check_password(form.password.data) or user is None:
-            limits.hit(LOGIN_FAILURES_PER_ADDRESS, "login", address)
-            limits.hit(LOGIN_FAILURES_PER_ACCOUNT, "login", name)
+            for rule, keys in counted:
+                limits.hit(rule, *keys)
             # One message for both cases, so the form does not reveal who has an account.
             form.password.errors.append("Wrong user name or password.")
         elif not user.active:

@@ -242,20 +242,61 @@ def test_repeated_failed_logins_are_throttled_per_address(client, add_user):
     assert other_address.status_code == 302
 
 
-def test_failed_logins_for_one_account_are_throttled_from_any_address(client, add_user):
+def test_an_account_counts_once_under_any_spelling(client, add_user):
     add_user("alice")
-    for attempt in range(20):
+    for attempt in range(5):  # LOGIN_FAILURES_PER_ACCOUNT_FROM_ADDRESS
+        name = "alice" if attempt % 2 else "ALICE@example.com"
+        client.post("/login", data={"username": name, "password": "wrong"})
+
+    here = client.post("/login", data={"username": "alice", "password": "password123"})
+    elsewhere = client.post(
+        "/login",
+        data={"username": "alice@example.com", "password": "password123"},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
+
+    assert here.status_code == 429
+    assert elsewhere.status_code == 302
+
+
+def test_a_spread_out_guesser_never_locks_the_owner_out(app, client, add_user):
+    """Past 50 failures on an account in an hour, the addresses that failed on it wait;
+    the owner, from a place that has not failed, still logs in."""
+    add_user("alice")
+    for attempt in range(50):
         client.post(
             "/login",
             data={"username": "alice", "password": "wrong"},
-            environ_base={"REMOTE_ADDR": f"10.0.0.{attempt}"},
+            environ_base={"REMOTE_ADDR": f"10.0.{attempt // 200}.{attempt % 200}"},
         )
 
-    response = client.post(
+    guesser = client.post(
+        "/login",
+        data={"username": "alice", "password": "password123"},  # even the right one
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
+    owner = app.test_client().post(
         "/login",
         data={"username": "ALICE", "password": "password123"},
         environ_base={"REMOTE_ADDR": "10.0.1.1"},
     )
 
-    assert response.status_code == 429
-    assert "Too many failed logins. Try again in 60 minute(s)." in response.text
+    assert guesser.status_code == 429
+    assert owner.status_code == 302
+
+
+def test_every_worker_counts_the_same_failures_without_redis(make_app, tmp_path):
+    """Two apps on one instance folder, as two gunicorn workers: one count (in
+    instance/throttle.sqlite3, or Redis when REDIS_URL is set)."""
+    from tests.conftest import DATABASE_URL, ON_POSTGRES
+
+    database = DATABASE_URL if ON_POSTGRES else f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    shared = {"SQLALCHEMY_DATABASE_URI": database, "THROTTLE_KEY_PREFIX": f"w-{tmp_path.name}"}
+    first, second = make_app(config=shared), make_app(config=shared)
+    for attempt in range(10):  # LOGIN_FAILURES_PER_ADDRESS, half through each worker
+        worker = (first, second)[attempt % 2]
+        worker.test_client().post("/login", data={"username": f"guess{attempt}", "password": "x"})
+
+    blocked = second.test_client().post("/login", data={"username": "x", "password": "y"})
+
+    assert blocked.status_code == 429

@@ -40,3 +40,17 @@ def test_the_prefix_shows_no_secret():
     assert prefix.startswith("pressroom-") and "s3cret" not in prefix
     assert prefix == site_prefix("s3cret-key") != site_prefix("another-key")
     assert site_prefix(None) == "pressroom"
+
+
+def test_the_shared_file_counts_a_moving_window_for_every_worker(tmp_path):
+    from blog.throttle import Throttle
+
+    uri = f"pressroom-sqlite://{tmp_path / 'throttle.sqlite3'}"
+    one, two = Throttle(uri, "site"), Throttle(uri, "site")
+
+    taken = [worker.hit("3/minute", "login", "10.0.0.1") for worker in (one, two, one, two)]
+
+    assert taken == [True, True, True, False]
+    assert not two.allows("3/minute", "login", "10.0.0.1") and one.allows("3/minute", "login", "x")
+    assert one.count("3/minute", "login", "10.0.0.1") == 3
+    assert 55 <= two.retry_after("3/minute", "login", "10.0.0.1") <= 60
