@@ -122,8 +122,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
-    "browsing-topics=()"
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), browsing-topics=()"
 )
 
 

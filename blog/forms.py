@@ -40,6 +40,7 @@ from blog.config import LANGUAGE_TAG
 from blog.database import db
 from blog.models import ROLES, STATUS_LABELS, Category
 from blog.names import make_slug
+from blog.rendering import without_control_characters
 from blog.sitetime import site_zone, zone_names
 
 # Every POST, the core's and the plugins', must carry the session's token, except the
@@ -103,18 +104,35 @@ def account_rule(check, *args):
         raise ValidationError(str(error)) from None
 
 
+_TEXT_FIELDS = (StringField, TextAreaField)  # and their kinds: email, search, URL…
+
+
+class Form(FlaskForm):
+    """Every form of the site, the plugins' too: text fields lose control characters
+    before any validator or view reads them (passwords are kept as typed)."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, _TEXT_FIELDS) and not issubclass(
+                unbound_field.field_class, PasswordField
+            ):
+                filters = unbound_field.kwargs.get("filters", ())
+                options["filters"] = [without_control_characters, *filters]
+            return unbound_field.bind(form=form, **options)
+
+
 # The upload forms' one "no file" rule; the editor applies it only when Upload is pressed.
 IMAGE_REQUIRED = FileRequired("Choose an image file to upload.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("User name or email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Remember me")
     submit = SubmitField("Log in")
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField("New password", validators=[DataRequired()])
     confirm = PasswordField(
         "New password again",
@@ -126,7 +144,7 @@ class NewPasswordForm(FlaskForm):
         account_rule(accounts.check_password, field.data)
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     site_title = StringField("Site title", validators=[DataRequired(), Length(max=200)])
     username = StringField("User name", validators=[DataRequired()])
     email = EmailField("Email", validators=[DataRequired()])
@@ -166,7 +184,7 @@ def alt_text_field() -> StringField:
     )
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     title = StringField(
         "Title",
         validators=[
@@ -225,13 +243,13 @@ class PostForm(FlaskForm):
             raise ValidationError("Give the post a title.")
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     image = FileField("Image file", validators=[IMAGE_REQUIRED])
     alt_text = alt_text_field()
     submit = SubmitField("Upload")
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """Nothing but the CSRF token: for a button that acts (restore, discard, share)."""
 
 
@@ -241,7 +259,7 @@ class DeleteForm(ButtonForm):
     submit = SubmitField("Delete")
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField(
         "Name",
         validators=[DataRequired(), Length(max=200)],
@@ -272,7 +290,7 @@ class CategoryForm(FlaskForm):
             raise ValidationError(f"The slug {slug!r} is taken by another category.")
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField("User name", validators=[DataRequired()])
     display_name = StringField("Display name", validators=[Length(max=120)])
     email = EmailField("Email", validators=[DataRequired()])
@@ -301,7 +319,7 @@ class UserForm(FlaskForm):
             account_rule(accounts.check_password, field.data)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = StringField("Display name", validators=[Length(max=120)])
     email = EmailField("Email", validators=[DataRequired()])
     current_password = PasswordField(
@@ -330,7 +348,7 @@ class ProfileForm(FlaskForm):
             account_rule(accounts.check_password, field.data)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     title = StringField("Site title", validators=[DataRequired(), Length(max=200)])
     tagline = StringField("Tagline", validators=[Length(max=300)])
     url = URLField(

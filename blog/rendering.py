@@ -150,11 +150,22 @@ def render_markdown(text: str) -> Markup:
     return Markup(sanitise(unsafe))  # noqa: S704 -- sanitised just now
 
 
+# Characters no text needs and XML cannot carry (ESC, a form feed, BEL): typed or pasted
+# into a title, a name or a comment (every form drops them, blog/forms.py), or brought
+# by an import (plain_text drops them), they left pages and feeds ill formed.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_control_characters(value):
+    return _CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+
+
 def plain_text(fragment: str) -> str:
-    """The words of an HTML fragment, tags removed and entities decoded."""
+    """The words of an HTML fragment, tags and control characters removed and entities
+    decoded."""
     spaced = _block_boundary.sub(" <", fragment)  # "</p><p>" must not glue two words
     words = nh3.clean(spaced, tags=set(), strip_comments=True)
-    return " ".join(html.unescape(words).split())
+    return " ".join(without_control_characters(html.unescape(words)).split())
 
 
 # The author's "read more" break, as WordPress writes it (the page never shows it: the

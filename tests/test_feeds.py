@@ -132,3 +132,24 @@ def test_control_characters_never_make_a_feed_ill_formed(app, client, add_user, 
         assert b"\x1b" not in response.data and b"\x0c" not in response.data, path
     assert "Escape[31m red" in client.get("/feed/").text
     assert "Hi there" in client.get("/comments/escape-31m-red/feed/").text
+
+
+@pytest.mark.plugins("comments", comments={"min_seconds": 0, "moderation": "none"})
+def test_control_characters_typed_into_forms_are_dropped(app, writer):
+    """Every form's text fields drop them (blog/forms.py Form), the plugins' too."""
+    from blog.database import db
+    from blog.models import Post
+    from plugins.comments.models import Comment
+    from tests.plugins.comments.helpers import post_comment
+
+    writer.post("/admin/posts/new", data={
+        "title": "Bell\x07 and \x1bescape", "body": "Form\x0cfeed", "publish": "1"})  # fmt: skip
+    with app.app_context():
+        post = db.session.scalar(db.select(Post))
+        title, body, post_id = post.title, post.body, post.id
+    post_comment(app.test_client(), post_id, post.slug, name="Ann\x1b", body="Hi\x0b there")
+    with app.app_context():
+        comment = db.session.scalar(db.select(Comment))
+
+    assert (title, body) == ("Bell and escape", "Formfeed")
+    assert (comment.author_name, comment.body) == ("Ann", "Hi there")

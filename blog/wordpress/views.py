@@ -12,11 +12,11 @@ from flask import (
     send_file,
     stream_with_context,
 )
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SubmitField
 
 from blog.auth import role_required
+from blog.forms import Form
 from blog.wordpress.exporter import export_wordpress
 from blog.wordpress.items import WxrError
 
@@ -26,7 +26,7 @@ UPLOAD_LIMIT = 256 * 1024 * 1024  # exports of large sites run to tens of megaby
 PROGRESS_EVERY = 50  # posts between progress lines
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         "WordPress export file",
         validators=[FileRequired("Choose the .xml file WordPress's Tools → Export made.")],

@@ -1,11 +1,12 @@
 """The comment form and the moderation form."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
+from blog.forms import Form
 
-class CommentForm(FlaskForm):
+
+class CommentForm(Form):
     body = TextAreaField(
         "Comment",
         validators=[DataRequired("Write something before sending.")],
@@ -38,5 +39,5 @@ class CommentForm(FlaskForm):
     submit = SubmitField("Post Comment")
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(Form):
     """Only a CSRF token: the buttons and checkboxes are read from the request."""
