@@ -1,8 +1,9 @@
 """Bad input never holds a worker: the work a request asks for is bounded.
 
-Each input here held a worker for 30 s or more before (the outside assessment of #14).
-The time limits are ten times what the work takes now and a fifth of what it took then:
-they catch work that grows with the square of the input, not a slow machine.
+Each input here held a worker for 30 s or more before (the outside assessment of #14);
+each now takes under a second here, and 8 s once on a CI machine busy with other work.
+The limit, 20 s, is far above that and below what the work took before: it catches work
+that grows with the square of the input, not a busy machine.
 """
 
 import time
@@ -13,7 +14,7 @@ from blog.database import db
 from blog.models import Post
 from blog.rendering import BODY_MAX, NESTING_MAX, BodyRefused, nesting_depth
 
-SECONDS = 6
+SECONDS = 20
 
 WXR = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"
