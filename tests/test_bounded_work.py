@@ -13,20 +13,10 @@ import pytest
 from blog.database import db
 from blog.models import Post
 from blog.rendering import BODY_MAX, NESTING_MAX, BodyRefused, nesting_depth
+from tests.test_hooks import WXR
 
 SECONDS = 20
 
-WXR = """<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"
-     xmlns:dc="http://purl.org/dc/elements/1.1/"
-     xmlns:content="http://purl.org/rss/1.0/modules/content/">
-<channel>
-  <title>Old blog</title><link>http://old.test</link>
-  <wp:wxr_version>1.2</wp:wxr_version><wp:base_blog_url>http://old.test</wp:base_blog_url>
-  {items}
-</channel>
-</rss>
-"""
 ITEM = """<item>
     <title>{title}</title><link>http://old.test/{slug}/</link>
     <dc:creator>ada</dc:creator><content:encoded><![CDATA[{body}]]></content:encoded>

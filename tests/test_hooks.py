@@ -299,24 +299,28 @@ def test_hook_sitemap_urls(fake_plugins, make_app):
     assert "<loc>http://blog.test/gallery/</loc><lastmod>2026-01-02T03:04:05Z</lastmod>" in xml
 
 
-WXR_WITH_ONE_POST = """<?xml version="1.0" encoding="UTF-8"?>
+# A WordPress export around its items.
+WXR = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"
      xmlns:dc="http://purl.org/dc/elements/1.1/"
      xmlns:content="http://purl.org/rss/1.0/modules/content/">
 <channel>
   <title>Old blog</title><link>http://old.test</link>
   <wp:wxr_version>1.2</wp:wxr_version><wp:base_blog_url>http://old.test</wp:base_blog_url>
-  <item>
+  {items}
+</channel>
+</rss>
+"""
+WXR_WITH_ONE_POST = WXR.format(
+    items="""<item>
     <title>Imported</title><link>http://old.test/imported/</link>
     <dc:creator>ada</dc:creator><content:encoded>Hello</content:encoded>
     <wp:post_id>7</wp:post_id><wp:post_date_gmt>2024-01-05 09:30:00</wp:post_date_gmt>
     <wp:post_name>imported</wp:post_name><wp:status>publish</wp:status>
     <wp:post_type>post</wp:post_type>
     <wp:postmeta><wp:meta_key>mood</wp:meta_key><wp:meta_value>sunny</wp:meta_value></wp:postmeta>
-  </item>
-</channel>
-</rss>
-"""
+  </item>"""
+)
 
 
 def import_text(app, tmp_path, text=WXR_WITH_ONE_POST, **options):
