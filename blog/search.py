@@ -2,7 +2,8 @@
 
 The index holds each post's title and plain text, whatever its status; a query
 returns only published posts and pages (never drafts, private or unlisted ones),
-best first, with the matching words marked. Saving, importing and deleting keep
+best first, with the matching words marked; past CANDIDATES matches, the best of the
+newest CANDIDATES, so that no query costs more than that. Saving, importing and deleting keep
 the index in step (blog/editing.py, the one road for every post). Any text is a
 valid query: words, "quoted phrases", OR, and -excluded words; everything else is
 ignored rather than parsed.
