@@ -53,7 +53,8 @@ def load_user(session_id: str) -> User | None:
     """The user a session or remember-me cookie names, while its generation is current
     and the account is enabled; else nobody (the session has been ended)."""
     user_id, _, generation = session_id.partition(":")
-    user = db.session.get(User, as_id(user_id)) if as_id(user_id) is not None else None
+    user_id = as_id(user_id)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active or generation != str(user.session_generation):
         return None
     return user

@@ -154,3 +154,19 @@ def test_sessions_made_before_the_upgrade_log_in_again(app, client, add_user):
         session["_fresh"] = True
 
     assert not logged_in(client)
+
+
+def test_an_admin_who_changes_their_own_password_on_the_users_page_stays_in(
+    app, client, auth, add_user
+):
+    add_user("alice")
+    auth.login("alice")
+    elsewhere = stolen(app, client, "session")
+
+    client.post(
+        f"/admin/users/{user_id(app, 'alice')}/",
+        data={"username": "alice", "email": "alice@example.com", "role": "admin",
+              "password": "a much newer secret"},
+    )  # fmt: skip
+
+    assert logged_in(client) and not logged_in(elsewhere)

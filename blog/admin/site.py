@@ -184,6 +184,8 @@ def user_page(form: UserForm, user: User | None):
             getattr(form, error.field).errors.append(str(error))
         else:
             db.session.commit()
+            if user.id == current_user.id:  # a new password or role ended every session
+                login_user(user)
             flash(f"User saved: {user.username}", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user.html", form=form, user=user), 422 if form.errors else 200
