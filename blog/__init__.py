@@ -17,6 +17,7 @@ from blog import (
     page_cache,
     posts,
     scheduling,
+    security_log,
     theme,
     throttle,
 )
@@ -84,6 +85,7 @@ def create_app(test_config=None):
     page_cache.init_app(app)  # last: in front of everything, it answers stored pages itself
     if test_config is None:
         auth.announce_setup_link(app)
+        security_log.record_plugin_changes(app)
     return app
 
 

@@ -15,6 +15,7 @@ from blog.caching import site_changed
 from blog.database import db
 from blog.models import ROLES, User
 from blog.names import make_slug
+from blog.security_log import record
 
 USERNAME_MIN, USERNAME_MAX = 2, 60
 PASSWORD_MIN, PASSWORD_MAX = 8, 200
@@ -125,6 +126,8 @@ def set_active(user: User, active: bool) -> None:
         raise AccountError("active", "The site needs at least one admin who can log in.")
     if not active:
         end_sessions(user)
+    if active != user.active:
+        record("account-enabled" if active else "account-disabled", user)
     user.active = active
 
 
@@ -164,6 +167,7 @@ def create_account(
         user.set_password(check_password(password))
     db.session.add(user)
     db.session.flush()
+    record("account-created", user, detail=f"role: {user.role}")
     site_changed()
     return user
 
@@ -180,16 +184,18 @@ def update_account(
     """Change what is given (None leaves a field as it is), by the same rules; not committed."""
     if username is not None:
         user.username = check_username(username, user.id)
-    if email is not None:
-        user.email = check_email(email, user.id)
-    if role is not None:
-        if check_role(role, user) != user.role:
-            end_sessions(user)  # a session must not keep the powers of the old role
+    if email is not None and (email := check_email(email, user.id)) != user.email:
+        record("email-changed", user, detail=f"{user.email} → {email}")
+        user.email = email
+    if role is not None and check_role(role, user) != user.role:
+        record("role-changed", user, detail=f"{user.role} → {role}")
+        end_sessions(user)  # a session must not keep the powers of the old role
         user.role = role
     if display_name is not None:
         user.display_name = " ".join(display_name.split())[:DISPLAY_NAME_MAX]
     if password:
         user.set_password(check_password(password))
+        record("password-changed", user)
         end_sessions(user)  # a stolen session or cookie dies with the old password
     db.session.flush()
     site_changed()  # names are on pages

@@ -30,6 +30,7 @@ from blog.arguments import as_id
 from blog.database import db
 from blog.forms import LoginForm, NewPasswordForm, SetupForm
 from blog.models import User
+from blog.security_log import record, record_failed_login
 from blog.throttle import throttle
 
 bp = Blueprint("auth", __name__)
@@ -122,6 +123,7 @@ def login():
             and (rule != LOGIN_FAILURES_PER_ACCOUNT or failed_here)
         ]
         if exhausted:
+            record_failed_login(name, user, throttled=True)
             wait = max(limits.retry_after(rule, *keys) for rule, keys in exhausted)
             form.password.errors.append(
                 f"Too many failed logins. Try again in {math.ceil(wait / 60)} minute(s)."
@@ -131,13 +133,17 @@ def login():
         if not (user or User()).check_password(form.password.data) or user is None:
             for rule, keys in counted:
                 limits.hit(rule, *keys)
+            record_failed_login(name, user, throttled=False)
             # One message for both cases, so the form does not reveal who has an account.
             form.password.errors.append("Wrong user name or password.")
         elif not user.active:
+            record_failed_login(name, user, throttled=False, detail="the account is disabled")
             form.password.errors.append("This account is disabled; an admin can enable it.")
         else:
             session.pop("csrf_token", None)  # a token seen before the login is no use after
             login_user(user, remember=form.remember.data)
+            record("login", user, detail="remember me" if form.remember.data else "")
+            db.session.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("admin.index"))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
@@ -149,6 +155,7 @@ def logout():
     wherever it went, ends too."""
     if current_user.is_authenticated:
         end_sessions(current_user)
+        record("logout", current_user._get_current_object())
         db.session.commit()
     logout_user()
     flash("You are logged out.", "info")

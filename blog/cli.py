@@ -20,6 +20,7 @@ from blog.plugins import (
     enabled_migration_branches,
     plugin_manager,
 )
+from blog.security_log import record
 from blog.wordpress.commands import export_cli, import_cli
 
 db_cli = AppGroup("db", help="Create and upgrade the database.")
@@ -46,6 +47,8 @@ def make_password_link(name):
     if user is None:
         fail(f"no account named {name!r}")
     click.echo(password_link(user))
+    record("password-link", user, detail="made on the command line")
+    db.session.commit()
 
 
 @user_cli.command("create")

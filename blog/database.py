@@ -1,11 +1,15 @@
-"""The database handle and the engine settings every connection needs."""
+"""The database handle, the engine settings every connection needs, and what every
+row written through the session is cleaned of."""
 
+import itertools
 import sqlite3
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, String, event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from blog.rendering import replace_control_characters_in
 
 # Named constraints let Alembic's SQLite batch mode drop and recreate them.
 NAMING_CONVENTION = {
@@ -41,6 +45,27 @@ def tune_sqlite(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+@event.listens_for(Session, "before_flush")
+def replace_control_characters(session, flush_context, instances) -> None:
+    """No text stored through the session holds a control character (but tab and line
+    ends), whoever wrote it: the editor, an import, the CLI or a plugin.
+
+    HTML calls them parse errors and XML 1.0 cannot carry them at all: one ESC in a title
+    made the feeds ill formed. The forms drop them as they are typed (blog/forms.py) and
+    the sanitiser never puts one out; this catches every other way in, once, where rows
+    are written. It puts U+FFFD in their place rather than dropping them: a column may
+    hold HTML, and dropping characters could join "java\x01script:" into a live link.
+    """
+    for row in itertools.chain(session.new, session.dirty):
+        state = inspect(row)
+        for column in state.mapper.column_attrs:
+            value = state.dict.get(column.key)  # only what is loaded: never a lazy load
+            if isinstance(value, str) and isinstance(column.columns[0].type, String):
+                cleaned = replace_control_characters_in(value)
+                if cleaned != value:
+                    setattr(row, column.key, cleaned)
 
 
 def refresh_planner_statistics() -> None:

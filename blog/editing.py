@@ -25,7 +25,7 @@ from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
 from blog.names import SLUG_MAX, first_free, make_slug
 from blog.page_cache import LISTS, NAV, post_pages
 from blog.plugins import hooks
-from blog.rendering import BodyRefused, post_summary, render_markdown
+from blog.rendering import BodyRefused, post_summary, render_markdown, without_control_characters
 
 # First path segments the site itself uses; a post there could never be reached.
 RESERVED_SLUGS = frozenset(
@@ -169,7 +169,8 @@ class PostData:
 
 def fill_post(post: Post, data: PostData) -> None:
     """Copy `data` onto `post`, checking it; raises PostError naming the bad field."""
-    title = " ".join(data.title.split())
+    # Dropped as the editor's forms drop them, from whatever code saves (the CLI, a plugin).
+    title = " ".join(without_control_characters(data.title).split())
     if not title:
         raise PostError("title", "Give the post a title.")
     if data.status not in STATUSES:
@@ -193,7 +194,7 @@ def fill_post(post: Post, data: PostData) -> None:
     post.slug = slug
     post.body = data.body
     post.body_html = body_html
-    post.excerpt = data.excerpt.strip()
+    post.excerpt = without_control_characters(data.excerpt).strip()
     post.summary = post_summary(post.excerpt, post.body, post.body_html)
     post.categories = list(data.categories)
     post.tags = list(data.tags)

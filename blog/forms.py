@@ -40,7 +40,7 @@ from blog.config import LANGUAGE_TAG
 from blog.database import db
 from blog.models import ROLES, STATUS_LABELS, Category
 from blog.names import make_slug
-from blog.rendering import without_control_characters
+from blog.rendering import BODY_MAX, without_control_characters
 from blog.sitetime import site_zone, zone_names
 
 # Every POST, the core's and the plugins', must carry the session's token, except the
@@ -184,6 +184,9 @@ def alt_text_field() -> StringField:
     )
 
 
+BODY_TOO_LONG = f"{BODY_MAX:,} characters is the most a post may have. Split it into several posts."
+
+
 class PostForm(Form):
     title = StringField(
         "Title",
@@ -193,7 +196,7 @@ class PostForm(Form):
         ],
         filters=[lambda value: value.strip() if value else value],
     )
-    body = TextAreaField("Body", validators=[Length(max=1_000_000)])
+    body = TextAreaField("Body", validators=[Length(max=BODY_MAX, message=BODY_TOO_LONG)])
     excerpt = TextAreaField("Excerpt", validators=[Length(max=2000)])
     slug = StringField(
         "Slug",

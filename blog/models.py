@@ -313,3 +313,27 @@ class ImportedItem(db.Model):
 
 # Every table defined above; a plugin's tables are named "<plugin>_<thing>".
 CORE_TABLES = frozenset(db.Model.metadata.tables)
+
+
+class SecurityEvent(db.Model):
+    """One line of the admins' security log (blog/security_log.py writes them all).
+
+    Names are copied, not only linked: the line still says who, once an account is
+    renamed or gone, and for a failed login to an account that never existed.
+    """
+
+    __tablename__ = "security_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(60), default="")  # "" for a visitor or the CLI
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    account_name: Mapped[str] = mapped_column(String(254), default="")  # as typed, for a login
+    address: Mapped[str] = mapped_column(String(45), default="")  # "" from the command line
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (Index("ix_security_event_event_created_at", "event", "created_at"),)

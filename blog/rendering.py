@@ -76,9 +76,14 @@ def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
 
 
 def sanitise(untrusted_html: str, link_rel: str | None = "noopener") -> str:
-    """Keep only allow-listed tags, attributes and URL schemes; drop script entirely."""
-    return nh3.clean(
-        untrusted_html,
+    """Keep only allow-listed tags, attributes and URL schemes; drop script entirely.
+
+    No control character comes out (pages and feeds must stay well formed): those in the
+    text are dropped before cleaning; one an entity decodes to (`&#1;`) becomes U+FFFD
+    after it. Never dropped after: `java&#1;script:` is harmless, `javascript:` is not.
+    """
+    clean = nh3.clean(
+        without_control_characters(untrusted_html),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=_keep_attribute,
@@ -86,6 +91,7 @@ def sanitise(untrusted_html: str, link_rel: str | None = "noopener") -> str:
         link_rel=link_rel,
         strip_comments=True,
     )
+    return replace_control_characters_in(clean)
 
 
 # What one body may ask of the server, so that no post holds a worker for seconds.
@@ -106,6 +112,12 @@ _tag = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^<>]*)>")  # [^<>]: linear, ev
 class BodyRefused(ValueError):
     """A body the site will not render; the message tells its author why and what to do."""
 
+    status = 422  # the HTTP status that says why: the content cannot be processed
+
+
+class BodyTooLong(BodyRefused):
+    status = 413  # Content Too Large
+
 
 def nesting_depth(fragment: str) -> int:
     """How deep the fragment's elements go inside one another (one linear pass)."""
@@ -124,7 +136,7 @@ def nesting_depth(fragment: str) -> int:
 def check_length(text: str) -> None:
     """Raise BodyRefused for a body past BODY_MAX characters."""
     if len(text) > BODY_MAX:
-        raise BodyRefused(
+        raise BodyTooLong(
             f"The body is {len(text):,} characters long; {BODY_MAX:,} is the most a post "
             "may have. Split it into several posts."
         )
@@ -158,6 +170,11 @@ _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def without_control_characters(value):
     return _CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+
+
+def replace_control_characters_in(text: str) -> str:
+    """Each control character as U+FFFD: text keeps its length and never joins up."""
+    return _CONTROL_CHARACTERS.sub("\ufffd", text)
 
 
 def plain_text(fragment: str) -> str:

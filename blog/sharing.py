@@ -6,6 +6,7 @@ post's links raises its generation, and every link made before stops working. A 
 always shows the post's latest saved words; once the post is public it simply leads there.
 """
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -31,13 +32,39 @@ def share_link(post: Post, lifetime: timedelta) -> str:
     return current_app.config["SITE"]["url"] + url_for("posts.shared_draft", token=token)
 
 
-def shared_draft(token: str):
+def _claims(token: str) -> tuple[int, int, int] | None:
+    """(post id, expiry time, generation) of a link made here, or None."""
     try:
         claims = serializer().loads(token)
-        post_id, expires = int(claims["post"]), int(claims["expires"])
-        generation = int(claims.get("generation", 0))  # links made before generations
+        # Links made before generations carry none: 0.
+        return int(claims["post"]), int(claims["expires"]), int(claims.get("generation", 0))
     except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def shared_post_id(token: str) -> int | None:
+    """The post a share link still opens (not withdrawn, not expired), or None."""
+    claims = _claims(token) if token else None
+    if claims is None or time.time() > claims[1]:
+        return None
+    generation = db.session.scalar(db.select(Post.share_generation).where(Post.id == claims[0]))
+    return claims[0] if generation == claims[2] else None
+
+
+def with_share_token(html: str, token: str) -> str:
+    """The page's own uploads, addressed with the link's token: a draft's images are
+    not public (blog/media/storage.py), and the link's reader may see them."""
+    return _upload_address.sub(lambda found: f"{found.group(0)}?share={token}", html)
+
+
+_upload_address = re.compile(r"/uploads/[^\s\"'?#,<>]+")
+
+
+def shared_draft(token: str):
+    claims = _claims(token)
+    if claims is None:
         abort(404)
+    post_id, expires, generation = claims
     post = db.session.get(Post, post_id)
     if post is None:
         abort(404)
@@ -48,7 +75,12 @@ def shared_draft(token: str):
     if time.time() > expires:
         abort(410, "This preview link has expired. Ask the author for a new one.")
     page = render_template(
-        "posts/detail.html", post=post, preview="shared", expires=expires_text(expires)
+        "posts/detail.html",
+        post=post,
+        preview="shared",
+        expires=expires_text(expires),
+        shared_body=with_share_token(post.body_html, token),  # the body, sanitised, and |safe
+        share_token=token,
     )
     # Not for search engines; and the secret address must not leak through links out.
     return page, {

@@ -89,7 +89,7 @@ def test_html_as_deep_as_real_posts_go_is_kept(writer):
 def test_a_body_past_the_limit_is_refused_by_the_live_preview(writer):
     answer = writer.post("/admin/preview", data={"body": "x" * (BODY_MAX + 1)})
 
-    assert answer.status_code == 422 and "1,000,000 is the most" in answer.text
+    assert answer.status_code == 413 and "1,000,000 is the most" in answer.text
 
 
 @pytest.mark.parametrize(

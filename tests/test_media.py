@@ -1,8 +1,10 @@
 """Image uploads: only real images, cleaned of metadata, in several sizes; the media library."""
 
 import io
+import re
 import struct
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,9 @@ from werkzeug.test import encode_multipart
 import blog.media.storage
 from blog.database import db
 from blog.media.images import MAX_BYTES, MAX_WIDTH, WIDTHS
-from blog.models import Attachment
-from tests.conftest import shared_file
+from blog.models import Attachment, Post
+from blog.sharing import share_link
+from tests.conftest import AuthActions, shared_file
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -88,11 +91,11 @@ def test_an_upload_is_stored_in_several_widths(app, writer):
         assert attachment.srcset.endswith(f"{answer['url']} {MAX_WIDTH}w")
         assert attachment.srcset.count("w,") == len(WIDTHS)
 
-    served = writer.get(answer["url"])
-    assert served.status_code == 200 and served.mimetype == "image/jpeg"
-    assert "sandbox" in served.headers["Content-Security-Policy"]
-    assert "immutable" in served.headers["Cache-Control"]
-    served.close()
+    with writer.get(answer["url"]) as served:
+        assert served.status_code == 200 and served.mimetype == "image/jpeg"
+        assert "sandbox" in served.headers["Content-Security-Policy"]
+        assert served.headers["Content-Disposition"] == "inline; filename=harbour-at-dawn.jpg"
+        assert served.headers["Cache-Control"] == "private, no-store"  # in no public post yet
 
 
 def test_a_small_image_is_not_blown_up(app, writer):
@@ -413,3 +416,56 @@ def test_an_animation_counts_every_frame_s_pixels(app, writer, monkeypatch):
     assert refused.status_code == 422
     assert "5 frames of 500×500" in refused.json["error"]
     assert kept.status_code == 201 and len(stored_files(app)) == 1
+
+
+def served(client, url: str) -> tuple[int, str]:
+    with client.get(url) as answer:
+        return answer.status_code, answer.headers.get("Cache-Control", "")
+
+
+def test_an_image_no_public_post_shows_is_not_public(app, client, auth, add_user, add_post):
+    """Uploaded, or shown only by a draft: only those who may see it get it, and no cache
+    keeps it. Once a published post shows it, it is everyone's, kept for a year."""
+    add_user("alice", role="author")
+    add_user("bob", role="author")
+    add_user("eve", role="editor")
+    auth.login("alice")
+    answer = upload(client, image_bytes(1600, 800), name="secret plan.jpg").get_json()
+    url, size = answer["url"], answer["url"].replace(".jpg", f"-{WIDTHS[0]}w.jpg")
+    auth.logout()
+    draft = add_post("Plans", body=f"![Plan]({url})", status="draft", author="alice")
+    people = {}
+    for name in ("alice", "bob", "eve"):
+        people[name] = app.test_client()
+        AuthActions(people[name]).login(name)
+
+    assert served(client, url)[0] == 404 and served(client, size)[0] == 404  # visitors
+    assert served(people["bob"], url)[0] == 404  # another author
+    assert served(people["alice"], url) == (200, "private, no-store")  # the uploader
+    assert served(people["eve"], size) == (200, "private, no-store")  # an editor
+    with app.test_request_context():
+        link = share_link(db.session.get(Post, draft), timedelta(days=1))
+    shared_page = client.get(link.removeprefix("http://blog.test")).text
+    assert f"{url}?share=" in shared_page  # the share link's reader sees the draft's images
+    shared_image = re.search(rf'src="({re.escape(url)}\?share=[^"]+)"', shared_page).group(1)
+    assert served(client, shared_image.replace("&amp;", "&"))[0] == 200
+    assert served(client, f"{url}?share=forged")[0] == 404
+
+    add_post("Out now", body=f"![Plan]({url})", author="alice")
+
+    assert served(client, url) == (200, "public, max-age=31536000, immutable")
+    assert served(client, size)[0] == 200
+
+
+def test_only_library_files_of_checked_types_are_served(app, client, writer):
+    answer = upload(writer, image_bytes(300, 200, "PNG"), name="icon.png").get_json()
+    folder = Path(app.instance_path, "uploads")
+    (folder / "page.html").write_text("<script>alert(1)</script>")
+    (folder / "stray.png").write_bytes(image_bytes(10, 10, "PNG"))
+    svg = answer["url"].removeprefix("/uploads/").replace(".png", ".svg")
+    (folder / svg).write_text("<svg onload=alert(1)></svg>")
+
+    assert served(writer, "/uploads/page.html")[0] == 404
+    assert served(writer, "/uploads/stray.png")[0] == 404  # not in the library
+    assert served(writer, f"/uploads/{svg}")[0] == 404  # beside a library file, not one
+    assert served(writer, answer["url"])[0] == 200

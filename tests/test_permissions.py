@@ -61,8 +61,8 @@ def png_bytes() -> bytes:
 
 def make_world() -> World:
     """Four accounts and the owner's things: a draft with a saved revision and the owner's
-    private autosave, a published post in a category with a tag and a pending comment, an
-    uploaded image, a share link and a password link."""
+    private autosave, a published post in a category with a tag, a pending comment and an
+    image, an uploaded image no post shows, a share link and a password link."""
     n = next(_made)
     world, people = World(), {}
     for role, account_role in (("owner", "author"), ("other", "author"), ("editor", "editor"),
@@ -86,10 +86,11 @@ def make_world() -> World:
     autosave = Revision(post_id=draft.id, author_id=owner.id, kind="autosave",
                         title="Private", body="Typed, not saved.", excerpt="")  # fmt: skip
     db.session.add(autosave)
+    shown = store_image(png_bytes(), f"shown{n}.png", "Shown", owner)
     published = save_post(
         PostData(
             title=f"Published {n}",
-            body="Out there.",
+            body=f"Out there. ![Shown]({shown.url})",
             status="published",
             categories=categories_from_names([f"Topic {n}"], create=True),
             tags=tags_from_names([f"tag{n}"]),
@@ -114,6 +115,7 @@ def make_world() -> World:
         "comment": comment.id,
         "attachment": image.id,
         "upload": image.path,
+        "shown_upload": shown.path,
         "revision": saved.id,
         "autosave": autosave.id,
         "owner": owner.id,
@@ -180,7 +182,14 @@ TABLE = [
     Ask("/static/<path:filename>", "GET", "/static/style.css", ALL_200),
     Ask("/site/<path:filename>", "GET", "/site/custom.css", ALL_200),
     Ask("/comments/static/<path:filename>", "GET", "/comments/static/comments.css", ALL_200),
-    Ask("/uploads/<path:filename>", "GET", "/uploads/{upload}", ALL_200),
+    Ask("/uploads/<path:filename>", "GET", "/uploads/{shown_upload}", ALL_200),
+    Ask(
+        "/uploads/<path:filename>",
+        "GET",
+        "/uploads/{upload}",
+        (404, 200, 404, 200, 200),
+        note="in no public post: its uploader's and the editors' until one shows it",
+    ),
     Ask(
         "/preview/<token>",
         "GET",
@@ -413,7 +422,9 @@ TABLE = [
         (LOGIN, 403, 403, 403, 200),
         files=lambda: {"file": (io.BytesIO(WXR_WITH_ONE_POST.encode()), "site.xml")},
     ),
-    Ask("/admin/export/wordpress.xml", "GET", "/admin/export/wordpress.xml", ADMIN_ONLY),
+    Ask("/admin/export/wordpress.xml", "POST", "/admin/export/wordpress.xml", ADMIN_ONLY),
+    Ask("/admin/security", "GET", "/admin/security", ADMIN_ONLY),
+    Ask("/admin/security", "GET", "/admin/security?event=nonsense", (LOGIN, 403, 403, 403, 404)),
     # The admin: people.
     Ask("/admin/profile", "GET", "/admin/profile", LOGGED_IN),
     Ask(

@@ -32,7 +32,7 @@ from blog.media.html import markdown_for
 from blog.media.images import MediaError
 from blog.media.storage import store_image
 from blog.models import Category, Post, Revision, utcnow
-from blog.rendering import BodyRefused, post_summary
+from blog.rendering import BODY_MAX, BodyRefused, check_length, post_summary
 from blog.revisions import compare, restore_revision
 from blog.scheduling import scheduler
 from blog.sitetime import local, local_time, to_utc
@@ -102,7 +102,8 @@ def edit_page(form: PostForm, post: Post | None, conflict: Post | None = None, *
         except BodyRefused as refused:
             form.body.errors = [*form.body.errors, str(refused)]
     words = word_count(form.body.data or "")
-    status = 409 if conflict else 422 if form.errors else 200
+    too_long = len(form.body.data or "") > BODY_MAX
+    status = 409 if conflict else 413 if too_long else 422 if form.errors else 200
     return render_template(
         "admin/edit.html",
         form=form,
@@ -219,7 +220,7 @@ def preview():
         return str(render_post_body(request.form.get("body", ""))), html_page
     except BodyRefused as refused:
         reason = Markup('<p class="flash flash-error" role="alert">{}</p>').format(refused)
-        return str(reason), 422, html_page
+        return str(reason), refused.status, html_page
 
 
 @bp.route("/posts/preview-page", methods=["POST"])
@@ -230,6 +231,10 @@ def preview_page(post_id=None):
     form = PostForm()
     form.categories.choices = category_choices()
     form.validate_on_submit()
+    try:
+        check_length(form.body.data or "")
+    except BodyRefused as refused:
+        abort(refused.status, f"The preview cannot be shown ({refused})")
     problems = [f"{name}: {errors[0]}" for name, errors in form.errors.items() if name != "title"]
     if problems:  # a title may still be missing in a preview
         abort(400, f"The preview cannot be shown ({'; '.join(problems)}).")
@@ -279,8 +284,10 @@ def autosave(post_id=None):
     form = request.form
     title = " ".join(form.get("title", "").split())[:300]
     body, excerpt = form.get("body", ""), form.get("excerpt", "")[:2000]
-    if len(body) > 1_000_000:
-        return jsonify(error="The body is too long to save (1,000,000 characters at most)."), 413
+    try:
+        check_length(body)
+    except BodyRefused as refused:
+        return jsonify(error=str(refused)), refused.status
     if post_id is None:
         if not title and not body.strip():
             return jsonify(saved=False), 200

@@ -1,6 +1,6 @@
 """Site administration: categories, users, the profile and site settings."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func
 
@@ -22,8 +22,10 @@ from blog.forms import (
     UserForm,
     choices,
 )
-from blog.models import Category, User, post_category
+from blog.models import Category, SecurityEvent, User, post_category
 from blog.names import make_slug
+from blog.paging import page_of
+from blog.security_log import EVENTS, FAILURES_KEPT_DAYS, record
 
 
 @bp.route("/categories/", methods=["GET", "POST"])
@@ -117,6 +119,8 @@ def make_password_link(user_id):
     """A link to hand to the user (imported authors have no password until they use one)."""
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, account=user)
+    record("password-link", user, detail=f"valid {PASSWORD_LINK_DAYS} days")
+    db.session.commit()
     return render_template(
         "admin/user.html", form=form, user=user, link=password_link(user), days=PASSWORD_LINK_DAYS
     )
@@ -129,6 +133,7 @@ def end_user_sessions(user_id):
     user = db.get_or_404(User, user_id)
     if ButtonForm().validate_on_submit():
         end_sessions(user)
+        record("sessions-ended", user)
         db.session.commit()
         flash(f"{user.username} is logged out everywhere.", "success")
     if user.id == current_user.id:
@@ -159,6 +164,7 @@ def end_my_sessions():
     """Log out everywhere, this browser included."""
     if ButtonForm().validate_on_submit():
         end_sessions(current_user)
+        record("sessions-ended", current_user._get_current_object())
         db.session.commit()
         logout_user()
         flash("You are logged out everywhere.", "info")
@@ -222,7 +228,8 @@ def profile():
 def settings():
     """Edit the [site] settings; they are written to config.toml."""
     form = SettingsForm(data=current_app.config["SITE"] if request.method == "GET" else None)
-    language_before = current_app.config["SITE"]["language"]
+    before = dict(current_app.config["SITE"])
+    language_before = before["language"]
     if form.validate_on_submit():
         save_site_settings(
             current_app,
@@ -235,6 +242,12 @@ def settings():
                 "language": form.language.data.strip(),
             },
         )
+        after = current_app.config["SITE"]
+        changed = [f"{key}: {before.get(key)!r} → {after[key]!r}"
+                   for key in after if after[key] != before.get(key)]  # fmt: skip
+        if changed:
+            record("settings-changed", detail="; ".join(changed))
+            db.session.commit()
         site_changed_now()
         flash("Settings saved.", "success")
         if current_app.config["SITE"]["language"] != language_before:
@@ -243,3 +256,25 @@ def settings():
             flash(f"Search now reads {count} posts as {form.language.data.strip()}.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), 422 if form.errors else 200
+
+
+SECURITY_LOG_PAGE = 50
+
+
+@bp.route("/security")
+@role_required("admin")
+def security_log():
+    """Who logged in, who failed, whose account changed, what left the site: newest first."""
+    event = request.args.get("event", "")
+    if event and event not in EVENTS:
+        abort(404)
+    query = db.select(SecurityEvent)
+    if event:
+        query = query.where(SecurityEvent.event == event)
+    page = page_of(
+        query.order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc()),
+        per_page=SECURITY_LOG_PAGE,
+    )
+    return render_template(
+        "admin/security.html", page=page, event=event, events=EVENTS, kept_days=FAILURES_KEPT_DAYS
+    )

@@ -1,18 +1,23 @@
 """The media library: cleaned images stored under instance/uploads/ and in the attachment
 table, removed from both, and served with headers that let caches keep them."""
 
+import re
 from pathlib import Path
 
-from flask import Flask, current_app, send_from_directory
+from flask import Flask, abort, current_app, request, send_from_directory
+from flask_login import current_user
 
+from blog import sharing
 from blog.caching import site_changed
 from blog.database import db
 from blog.media.images import FORMATS, MediaError, Rendition, open_image, renditions
-from blog.models import Attachment, User, attachment_use, utcnow
+from blog.models import PUBLIC_STATUSES, Attachment, Post, User, attachment_use, utcnow
 from blog.names import first_free, make_slug
 from blog.page_cache import post_pages
 
 URL_PREFIX = "/uploads/"
+CHECKED_TYPES = {extension: mimetype for mimetype, extension in FORMATS.values()}
+_RENDITION = re.compile(r"-\d+w(?=\.\w+$)")  # photo-640w.jpg is a size of photo.jpg
 
 
 def uploads_folder() -> Path:
@@ -119,10 +124,70 @@ def delete_attachment(attachment: Attachment) -> None:
         path.unlink(missing_ok=True)
 
 
+def attachment_at(filename: str) -> Attachment | None:
+    """The library file stored at `filename`, an original or one of its sizes."""
+    candidates = {filename, _RENDITION.sub("", filename)}
+    return db.session.scalar(db.select(Attachment).where(Attachment.path.in_(candidates)).limit(1))
+
+
+def shown_in_public(attachment_id: int) -> bool:
+    """Whether a post everyone may read shows the file (in its body, or as its image)."""
+    return bool(
+        db.session.scalar(
+            db.select(
+                db.select(attachment_use.c.post_id)
+                .join(Post, Post.id == attachment_use.c.post_id)
+                .where(
+                    attachment_use.c.attachment_id == attachment_id,
+                    Post.status.in_(PUBLIC_STATUSES),
+                )
+                .exists()
+            )
+        )
+    )
+
+
+def may_see_unpublished(attachment: Attachment) -> bool:
+    """An upload no public post shows yet: for editors and admins, its uploader, authors of
+    posts that show it, and readers of a share link of a post that shows it."""
+    uses = db.select(attachment_use.c.post_id).where(
+        attachment_use.c.attachment_id == attachment.id
+    )
+    if current_user.is_authenticated:
+        if current_user.role in ("admin", "editor") or attachment.uploader_id == current_user.id:
+            return True
+        mine = uses.join(Post, Post.id == attachment_use.c.post_id).where(
+            Post.author_id == current_user.id
+        )
+        if db.session.scalar(db.select(mine.exists())):
+            return True
+    shared = sharing.shared_post_id(request.args.get("share", ""))
+    return shared is not None and bool(
+        db.session.scalar(db.select(uses.where(attachment_use.c.post_id == shared).exists()))
+    )
+
+
 def serve_upload(filename: str):
-    response = send_from_directory(uploads_folder(), filename, max_age=365 * 24 * 3600)
-    # Files are never rewritten under the same name (free_stem), so caches may keep them.
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    """A library file, as the type it was checked to be when it was uploaded.
+
+    A file that a post everyone may read shows is public, and caches may keep it for a
+    year: files are never rewritten under the same name (free_stem). Any other (uploaded,
+    not yet in a published post, or only in drafts) is answered only to those who may
+    see it, and kept by no cache; to everyone else it does not exist.
+    """
+    mimetype = CHECKED_TYPES.get(filename.rpartition(".")[2].lower())
+    attachment = attachment_at(filename) if mimetype else None
+    if attachment is None:
+        abort(404)  # not a file of the library: nothing else is served from the folder
+    public = shown_in_public(attachment.id)
+    if not public and not may_see_unpublished(attachment):
+        abort(404)
+    response = send_from_directory(
+        uploads_folder(), filename, mimetype=mimetype, download_name=Path(filename).name
+    )
+    response.headers["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if public else "private, no-store"
+    )
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 

@@ -25,6 +25,7 @@ from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag,
 from blog.names import make_slug
 from blog.plugins import hooks
 from blog.rendering import BodyRefused, plain_text, sanitise
+from blog.security_log import record
 from blog.wordpress.content import Media, to_markdown
 from blog.wordpress.items import (
     PRESSROOM_STATUS,
@@ -176,6 +177,8 @@ def import_steps(
         if summary.dry_run:
             db.session.rollback()
         else:
+            made = ", ".join(f"{count} {kind}" for kind, count in summary.created.items())
+            record("import", detail=f"from {run.source or 'a file'}: {made or 'nothing new'}")
             db.session.commit()
             if post_ids:
                 refresh_planner_statistics()

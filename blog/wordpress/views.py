@@ -7,6 +7,7 @@ from datetime import date
 from flask import (
     Blueprint,
     Response,
+    abort,
     render_template,
     request,
     send_file,
@@ -16,7 +17,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SubmitField
 
 from blog.auth import role_required
-from blog.forms import Form
+from blog.forms import ButtonForm, Form
 from blog.wordpress.exporter import export_wordpress
 from blog.wordpress.items import WxrError
 
@@ -36,10 +37,14 @@ class ImportForm(Form):
     submit = SubmitField("Import")
 
 
+def import_export_page(form: ImportForm, **extra) -> str:
+    return render_template("admin/import_export.html", form=form, export_form=ButtonForm(), **extra)
+
+
 @bp.route("/import-export", methods=["GET"])
 @role_required("admin")
 def page():
-    return render_template("admin/import_export.html", form=ImportForm())
+    return import_export_page(ImportForm())
 
 
 @bp.route("/import-export", methods=["POST"])
@@ -51,7 +56,7 @@ def import_upload():
     request.max_content_length = UPLOAD_LIMIT
     form = ImportForm()
     if not form.validate_on_submit():
-        return render_template("admin/import_export.html", form=form), 422
+        return import_export_page(form), 422
     # Our own copy: the upload's file is closed with the request, and the page goes
     # on streaming after that.
     upload = tempfile.TemporaryFile()  # noqa: SIM115 -- closed when the import ends
@@ -62,12 +67,12 @@ def import_upload():
     except WxrError as error:
         upload.close()
         form.file.errors.append(f"{error}. Nothing was imported.")
-        return render_template("admin/import_export.html", form=form), 422
+        return import_export_page(form), 422
     except BaseException:
         upload.close()
         raise
     dry_run = form.dry_run.data
-    page = render_template("admin/import_export.html", form=form, importing=True, found=found)
+    page = import_export_page(form, importing=True, found=found)
     head, tail = page.split("<!-- import log -->", 1)
 
     def run():
@@ -93,9 +98,13 @@ def import_upload():
     return Response(stream_with_context(run()), mimetype="text/html")
 
 
-@bp.route("/export/wordpress.xml")
+@bp.route("/export/wordpress.xml", methods=["POST"])
 @role_required("admin")
 def export_file():
+    """The whole site as a download. A POST with the form's token: an export is written
+    to the security log, and another site's page must not be able to make one."""
+    if not ButtonForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 -- send_file closes it
     export_wordpress(out)
     out.seek(0)
