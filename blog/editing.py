@@ -21,7 +21,7 @@ from blog.caching import site_changed
 from blog.database import db
 from blog.media.html import responsive_images
 from blog.media.usage import record_uses
-from blog.models import STATUSES, Category, Post, Revision, Tag, User, utcnow
+from blog.models import REVIEW_STATUSES, STATUSES, Category, Post, Revision, Tag, User, utcnow
 from blog.names import SLUG_MAX, first_free, make_slug
 from blog.page_cache import LISTS, NAV, post_pages
 from blog.plugins import hooks
@@ -344,6 +344,10 @@ def save_post(
     try:
         if post is not None and expected_version is not None and post.version != expected_version:
             raise PostConflict(post)
+        if not author.may_publish and data.status not in REVIEW_STATUSES:
+            raise PostError(
+                "status", "An editor publishes a contributor's posts: submit it for review."
+            )
         # The new post joins the session through its author; it must not be flushed
         # half-made by the slug queries in fill_post().
         before = Listing.of(post)

@@ -38,7 +38,7 @@ from wtforms.validators import (
 from blog import accounts
 from blog.config import LANGUAGE_TAG
 from blog.database import db
-from blog.models import ROLES, STATUS_LABELS, Category
+from blog.models import REVIEW_STATUSES, ROLES, STATUS_LABELS, Category
 from blog.names import make_slug
 from blog.rendering import BODY_MAX, without_control_characters
 from blog.sitetime import site_zone, zone_names
@@ -236,6 +236,11 @@ class PostForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.published_at.label.text = f"Publish date ({site_zone().key})"
+        if current_user and current_user.is_authenticated and not current_user.may_publish:
+            # A contributor's post goes to an editor, who publishes it.
+            self.status.choices = choices((key, STATUS_LABELS[key]) for key in REVIEW_STATUSES)
+            self.status.description = "An editor reviews pending posts and publishes them."
+            self.publish.label.text = "Submit for review"
 
     def validate_version(self, field):
         if field.data and not field.data.isdigit():

@@ -12,7 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from blog.database import db
 
-ROLES = ("admin", "editor", "author")
+# Admins run the site; editors edit and publish every post; authors write and publish
+# their own; contributors write their own and submit them for review (WordPress's roles).
+ROLES = ("admin", "editor", "author", "contributor")
+REVIEW_STATUSES = ("draft", "pending")  # what a contributor may give a post
 # "pending": waiting for an editor's review; "private": published for the site's own
 # users only; "scheduled": to go out at published_at by itself (blog/scheduling.py);
 # "unlisted": public to whoever has the address, but in no list, feed or sitemap.
@@ -83,9 +86,24 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def edits_every_post(self) -> bool:
+        """Editors and admins: every post, its comments and files; the others their own."""
+        return self.role in ("admin", "editor")
+
+    @property
+    def may_publish(self) -> bool:
+        """All but contributors, whose posts an editor reviews and publishes."""
+        return self.role != "contributor"
+
     def can_edit(self, post: "Post") -> bool:
-        """Editors and admins edit every post; an author edits their own."""
-        return self.role in ("admin", "editor") or post.author_id == self.id
+        """Editors and admins edit every post; an author their own; a contributor their
+        own until it is published (as in WordPress: a published post is the editors')."""
+        if self.edits_every_post:
+            return True
+        if post.author_id != self.id:
+            return False
+        return self.may_publish or post.status in REVIEW_STATUSES
 
 
 post_category = Table(

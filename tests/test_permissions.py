@@ -1,8 +1,9 @@
-"""Who may do what, for every route: one table, walked as five people.
+"""Who may do what, for every route: one table, walked as five people and a contributor.
 
 Every rule of app.url_map (all built-in plugins on), with each method it takes, is asked
 by a visitor, the owner of the things it names (an author), another author, an editor
-and an admin. The ids in the addresses belong to the owner: the other author asks for
+and an admin; and by a contributor, who gets what another author gets unless the table
+says otherwise. The ids in the addresses belong to the owner: the other author asks for
 someone else's post, comment, file, revision and account. Each answer must be the one the
 table says; a route missing from the table fails `test_every_route_is_in_the_table`, so a
 new route cannot slip past.
@@ -66,7 +67,7 @@ def make_world() -> World:
     n = next(_made)
     world, people = World(), {}
     for role, account_role in (("owner", "author"), ("other", "author"), ("editor", "editor"),
-                               ("admin", "admin")):  # fmt: skip
+                               ("admin", "admin"), ("contributor", "contributor")):  # fmt: skip
         user = User(username=f"{role}{n}", email=f"{role}{n}@example.com", role=account_role)
         user.password_hash = TEST_PASSWORD_HASH  # "password123"
         db.session.add(user)
@@ -139,9 +140,15 @@ class Ask:
     data: dict | None = None
     files: dict | None = None
     note: str = ""
+    contributor: int | str | None = None  # None: what another author gets
 
     def __post_init__(self):
         assert len(self.answers) == len(PEOPLE), self.rule
+
+    def answer_for(self, role: str) -> int | str:
+        if role == "contributor":
+            return self.contributor or self.answer_for("other")
+        return self.answers[PEOPLE.index(role)]
 
 
 def upload():
@@ -546,10 +553,10 @@ def case_id(case: Ask) -> str:
 
 @pytest.fixture
 def site(make_app, request):
-    """The site with every plugin; comments go up at once, without moderation."""
+    """The site with every plugin; comments go up at once, without moderation or limit."""
     marker = request.node.get_closest_marker("config")
-    app = make_app(PLUGINS, config=marker and marker.kwargs,
-                   comments={"min_seconds": 0, "moderation": "none"})  # fmt: skip
+    comments = {"min_seconds": 0, "moderation": "none", "rate_limit": "1000/minute"}
+    app = make_app(PLUGINS, config=marker and marker.kwargs, comments=comments)
     own_files = Path(app.instance_path, "static")  # the owner's own files, served at /site/
     own_files.mkdir(parents=True, exist_ok=True)
     (own_files / "custom.css").write_text("body { color: black }")
@@ -558,15 +565,15 @@ def site(make_app, request):
 
 @pytest.mark.parametrize("case", TABLE, ids=case_id)
 def test_each_person_gets_the_answer_the_table_says(site, case):
-    answers = {}
-    for role in PEOPLE:
+    answers, expected = {}, {}
+    for role in (*PEOPLE, "contributor"):  # a contributor, asking for the owner's things
         with site.test_request_context():
             world = make_world()
         response, writes = ask(site, world, role, case)
-        answers[role] = answer_of(response)
+        answers[role], expected[role] = answer_of(response), case.answer_for(role)
         if case.method == "GET" or answers[role] in (LOGIN, 403, 404):
             assert writes == [], f"{role}: {case_id(case)} answered {answers[role]} but wrote"
-    assert tuple(answers.values()) == case.answers, answers
+    assert answers == expected
 
 
 def test_every_route_is_in_the_table(site):

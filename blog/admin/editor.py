@@ -49,7 +49,9 @@ def category_choices():
 
 def post_data_from(form: PostForm) -> PostData:
     """Read the form into PostData; the button pressed decides the status."""
-    if form.publish.data:
+    if form.publish.data and not current_user.may_publish:
+        status = "pending"  # "Submit for review"
+    elif form.publish.data:
         status = (
             "published" if form.status.data not in ("unlisted", "private") else form.status.data
         )

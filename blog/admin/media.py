@@ -20,7 +20,7 @@ MEDIA_PER_PAGE = 40
 
 def can_manage(attachment: Attachment) -> bool:
     """Editors and admins manage every file; an author the files they uploaded."""
-    return current_user.role in ("admin", "editor") or attachment.uploader_id == current_user.id
+    return current_user.edits_every_post or attachment.uploader_id == current_user.id
 
 
 @bp.route("/media/", methods=["GET", "POST"])

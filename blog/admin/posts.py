@@ -42,7 +42,7 @@ def index():
             )
         )
     author_id = id_arg("author")
-    if current_user.role == "author":
+    if not current_user.edits_every_post:
         query = query.where(Post.author_id == current_user.id)
     elif author_id:
         query = query.where(Post.author_id == author_id)
@@ -52,7 +52,7 @@ def index():
     page = page_of(
         query.order_by(Post.updated_at.desc(), Post.id.desc()), per_page=POSTS_PER_ADMIN_PAGE
     )
-    scope = current_user.id if current_user.role == "author" else None
+    scope = None if current_user.edits_every_post else current_user.id
     counts = until_site_changes(("admin.status_counts", scope), lambda: status_counts(scope))
     return render_template(
         "admin/index.html",
@@ -60,7 +60,7 @@ def index():
         counts=counts,
         categories=db.session.scalars(db.select(Category).order_by(Category.name)).all(),
         authors=db.session.scalars(db.select(User).order_by(User.username)).all()
-        if current_user.role != "author"
+        if current_user.edits_every_post
         else [],
         filters={"status": status, "category": category_id, "author": author_id, "q": words},
         overdue=overdue_posts(),

@@ -154,7 +154,7 @@ def may_see_unpublished(attachment: Attachment) -> bool:
         attachment_use.c.attachment_id == attachment.id
     )
     if current_user.is_authenticated:
-        if current_user.role in ("admin", "editor") or attachment.uploader_id == current_user.id:
+        if current_user.edits_every_post or attachment.uploader_id == current_user.id:
             return True
         mine = uses.join(Post, Post.id == attachment_use.c.post_id).where(
             Post.author_id == current_user.id

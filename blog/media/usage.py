@@ -92,7 +92,7 @@ def uses_of(attachment_ids: list[int], viewer: User) -> dict[int, list[PostShowi
         .where(attachment_use.c.attachment_id.in_(attachment_ids))
         .order_by(Post.title)
     ).all()
-    sees_all = viewer.role in ("admin", "editor")
+    sees_all = viewer.edits_every_post
     uses: dict[int, list[PostShowing]] = {}
     for attachment_id, post_id, title, status, author_id in rows:
         known = sees_all or author_id == viewer.id or status == "published"

@@ -17,9 +17,9 @@ QUEUE_PAGE = 50
 
 
 def moderated_comments():
-    """Comments the current user may moderate: all for editors, their posts' for authors."""
+    """Comments the current user may moderate: all for editors, their posts' for others."""
     query = db.select(Comment)
-    if current_user.role == "author":
+    if not current_user.edits_every_post:
         query = query.join(Post, Post.id == Comment.post_id).where(
             Post.author_id == current_user.id
         )
