@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -24,11 +25,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from blog import config
+from blog import config, passkeys, two_factor
 from blog.accounts import create_account, end_sessions, update_account
 from blog.arguments import as_id
 from blog.database import db
-from blog.forms import LoginForm, NewPasswordForm, SetupForm
+from blog.forms import LoginForm, NewPasswordForm, SetupForm, TwoFactorCodeForm
 from blog.models import User
 from blog.security_log import record, record_failed_login
 from blog.throttle import throttle
@@ -43,6 +44,9 @@ LOGIN_FAILURES_PER_ACCOUNT_FROM_ADDRESS = "5/15minutes"
 # - on one account from everywhere (a spread-out botnet): past it, an address that has
 #   failed on the account waits; one that has not (the owner, somewhere new) may still try.
 LOGIN_FAILURES_PER_ACCOUNT = "50/hour"
+# Wrong two-factor codes, per account (the password was right: this is the owner, or a
+# thief with the password).
+TWO_FACTOR_FAILURES = "5/15minutes"
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see that page."
@@ -139,14 +143,130 @@ def login():
         elif not user.active:
             record_failed_login(name, user, throttled=False, detail="the account is disabled")
             form.password.errors.append("This account is disabled; an admin can enable it.")
+        elif two_factor.has_second_factor(user):  # the password alone does not open the admin
+            two_factor.start(user, form.remember.data, request.args.get("next"))
+            return redirect(url_for("auth.second_factor"))
         else:
-            session.pop("csrf_token", None)  # a token seen before the login is no use after
-            login_user(user, remember=form.remember.data)
-            record("login", user, detail="remember me" if form.remember.data else "")
-            db.session.commit()
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("admin.index"))
+            return finish_login(user, form.remember.data, request.args.get("next"))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+def log_in(user: User, remember: bool, target: str | None, how: str = "") -> str:
+    """Log `user` in (every check passed); where to go next."""
+    session.pop("csrf_token", None)  # a token seen before the login is no use after
+    login_user(user, remember=remember)
+    record("login", user, detail=", ".join(filter(None, [how, remember and "remember me"])))
+    db.session.commit()
+    return target if is_safe_next(target) else url_for("admin.index")
+
+
+def finish_login(user: User, remember: bool, target: str | None, how: str = ""):
+    return redirect(log_in(user, remember, target, how))
+
+
+def passkey_failed(error: Exception, user: User | None):
+    """A passkey that proved nothing: counted against the address, logged, said."""
+    db.session.rollback()
+    throttle().hit(LOGIN_FAILURES_PER_ADDRESS, "login", request.remote_addr or "unknown")
+    record_failed_login(user.username if user else "", user, throttled=False,
+                        detail=f"passkey: {error}")  # fmt: skip
+    return jsonify(error=str(error)), 400
+
+
+def passkey_refused():
+    """JSON 429 while the address waits after failed logins; else None."""
+    limits, address = throttle(), request.remote_addr or "unknown"
+    if limits.allows(LOGIN_FAILURES_PER_ADDRESS, "login", address):
+        return None
+    wait = math.ceil(limits.retry_after(LOGIN_FAILURES_PER_ADDRESS, "login", address) / 60)
+    return jsonify(error=f"Too many failed logins. Try again in {wait} minute(s)."), 429
+
+
+@bp.route("/login/passkey/options", methods=["POST"])
+def passkey_login_options():
+    """Log in with a passkey alone: any key of this site the device holds (JSON)."""
+    options = passkeys.authentication_options(None)
+    return options, {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+@bp.route("/login/passkey", methods=["POST"])
+def passkey_login():
+    """A passkey that checked its person is both factors: no password, no code."""
+    refused = passkey_refused()
+    if refused:
+        return refused
+    try:
+        user = passkeys.authenticate(request.form.get("credential", ""), None)
+    except passkeys.PasskeyError as error:
+        return passkey_failed(error, None)
+    return jsonify(redirect=log_in(user, False, request.args.get("next"), "passkey"))
+
+
+@bp.route("/login/two-factor/passkey/options", methods=["POST"])
+def second_factor_passkey_options():
+    pending = two_factor.pending_user()
+    if pending is None:
+        return jsonify(error="Log in again: the time for the second step ran out."), 400
+    options = passkeys.authentication_options(pending[0])
+    return options, {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+@bp.route("/login/two-factor/passkey", methods=["POST"])
+def second_factor_passkey():
+    """The second step with one of the account's passkeys instead of a code."""
+    pending = two_factor.pending_user()
+    if pending is None:
+        return jsonify(error="Log in again: the time for the second step ran out."), 400
+    user, step = pending
+    refused = passkey_refused()
+    if refused:
+        return refused
+    try:
+        passkeys.authenticate(request.form.get("credential", ""), user)
+    except passkeys.PasskeyError as error:
+        return passkey_failed(error, user)
+    session.pop(two_factor.PENDING, None)
+    return jsonify(redirect=log_in(user, step["remember"], step["next"], "passkey"))
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+def second_factor():
+    """The second step of a login with two-factor on: a code from the app, or a recovery
+    code. Wrong codes are counted per account: a stolen password alone gets five tries
+    in 15 minutes, which cannot find one code in a million."""
+    pending = two_factor.pending_user()
+    if pending is None:
+        flash("Log in again: the time to type the code ran out.", "info")
+        return redirect(url_for("auth.login"))
+    user, step = pending
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        limits, keys = throttle(), ("two-factor", f"user:{user.id}")
+        if not limits.allows(TWO_FACTOR_FAILURES, *keys):
+            record_failed_login(user.username, user, throttled=True, detail="two-factor code")
+            wait = math.ceil(limits.retry_after(TWO_FACTOR_FAILURES, *keys) / 60)
+            form.code.errors.append(f"Too many wrong codes. Try again in {wait} minute(s).")
+            return render_template(
+                "auth/two_factor.html", form=form, user=user, keys=passkeys.keys_of(user)
+            ), 429
+        code = form.code.data.strip()
+        how = (
+            "two-factor"
+            if two_factor.accept_code(user, code)
+            else "recovery code"
+            if two_factor.use_recovery_code(user, code)
+            else None
+        )
+        if how:
+            session.pop(two_factor.PENDING, None)
+            return finish_login(user, step["remember"], step["next"], how)
+        limits.hit(TWO_FACTOR_FAILURES, *keys)
+        record("two-factor-failed", user)
+        db.session.commit()
+        form.code.errors.append("That code is not right (or was used already).")
+    return render_template(
+        "auth/two_factor.html", form=form, user=user, keys=passkeys.keys_of(user)
+    ), 200 if not form.errors else 422
 
 
 @bp.route("/logout", methods=["POST"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import tomlkit
 
 from blog import page_cache
+from blog.models import ROLES
 from blog.sitetime import is_zone_name
 
 CONFIG_FILE = "config.toml"
@@ -63,6 +64,7 @@ def defaults() -> dict:
     return {
         "SITE": dict(SITE_DEFAULTS),
         "PLUGINS": {"enabled": []},
+        "ACCOUNTS": {"require_two_factor": []},
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Cookies a script cannot read and another site cannot send along.
@@ -128,7 +130,8 @@ def write_new_config(path: Path) -> None:
 
 def parse(data: dict, filename: str, instance_folder: str) -> dict:
     """Check the TOML document and turn it into app.config keys."""
-    known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict, "cache": dict}
+    known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict, "cache": dict,
+             "accounts": dict}  # fmt: skip
     check_keys(data, known, filename, "")
     site = dict(SITE_DEFAULTS)
     site_types = {
@@ -169,7 +172,17 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
         if name != "enabled" and not isinstance(table, dict):
             raise ConfigError(f"{filename}: plugins.{name} must be a table ([plugins.{name}])")
 
+    accounts = data.get("accounts", {})
+    check_keys(accounts, {"require_two_factor": list}, filename, "accounts.")
+    required = accounts.get("require_two_factor", [])
+    if not all(role in ROLES for role in required):
+        raise ConfigError(
+            f"{filename}: accounts.require_two_factor lists roles, e.g. "
+            f'["admin", "editor"] (roles: {", ".join(ROLES)})'
+        )
+
     config = {
+        "ACCOUNTS": {"require_two_factor": list(required)},
         "CACHE": data.get("cache", {}),
         "SITE": site,
         "PLUGINS": plugins,

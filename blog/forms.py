@@ -385,3 +385,26 @@ class SettingsForm(Form):
         description="Dates are shown, and publish dates typed, in this zone.",
     )
     submit = SubmitField("Save settings")
+
+
+class TwoFactorCodeForm(Form):
+    code = StringField(
+        "Code", validators=[DataRequired("Type the code."), Length(max=20)],
+        description="6 digits from the app, or a recovery code (xxxxx-xxxxx).",
+    )  # fmt: skip
+    submit = SubmitField("Log in")
+
+
+class SetupCodeForm(Form):
+    code = StringField(
+        "Code from the app", validators=[DataRequired("Type the code."), Length(max=20)]
+    )
+    submit = SubmitField("Turn on two-factor login")
+
+
+class PasswordCheckForm(Form):
+    """Asks for the password again before a change to how the account logs in."""
+
+    password = PasswordField(
+        "Your password", validators=[DataRequired("Type your password."), Length(max=200)]
+    )

@@ -5,7 +5,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, and_, or_, true
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text, and_, or_, true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -56,6 +56,10 @@ class User(UserMixin, db.Model):
     # (logging out, a new password or role, "log out everywhere", disabling; accounts.py).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True, server_default=true())  # may log in
+    # Two-factor login (blog/two_factor.py): the authenticator app's secret, and the time
+    # step of the last code accepted (a code works once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     posts: Mapped[list["Post"]] = relationship(back_populates="author")
 
@@ -355,3 +359,26 @@ class SecurityEvent(db.Model):
     detail: Mapped[str] = mapped_column(String(500), default="")
 
     __table_args__ = (Index("ix_security_event_event_created_at", "event", "created_at"),)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the two-factor code (a lost phone): its hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential of a user (blog/passkeys.py): its id and public key; the
+    private key never leaves the person's device."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE
+    sign_count: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()

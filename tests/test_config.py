@@ -86,7 +86,10 @@ def test_environment_overrides_the_file(instance, monkeypatch):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('secret_key = "x"\n[databse]\nurl = "x"', "unknown key 'databse' (known: cache, data"),
+        (
+            'secret_key = "x"\n[databse]\nurl = "x"',
+            "unknown key 'databse' (known: accounts, cache, data",
+        ),
         ('secret_key = "x"\n[site]\ntitel = "x"', "unknown key 'site.titel' (known: "),
         ('secret_key = "x"\n[site]\nposts_per_page = "ten"', "'site.posts_per_page' must be a"),
         ('secret_key = "x"\n[site]\nposts_per_page = 0', "site.posts_per_page must be at least"),
@@ -131,7 +134,7 @@ def test_app_py_stops_with_one_line_and_no_traceback(instance):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "pressroom: config.toml: unknown key 'databse' "
-        "(known: cache, database, plugins, secret_key, site)"
+        "(known: accounts, cache, database, plugins, secret_key, site)"
     ]
 
 

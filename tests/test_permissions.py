@@ -30,7 +30,7 @@ from blog.auth import password_link
 from blog.database import db
 from blog.editing import PostData, categories_from_names, save_post, tags_from_names
 from blog.media.storage import store_image
-from blog.models import Revision, User
+from blog.models import Passkey, Revision, User
 from plugins.comments.models import Comment
 from plugins.comments.views import form_started
 from tests.conftest import TEST_PASSWORD_HASH
@@ -103,6 +103,9 @@ def make_world() -> World:
     db.session.add(comment)
     db.session.commit()
     image = store_image(png_bytes(), f"picture{n}.png", "A picture", owner)
+    passkey = Passkey(user_id=owner.id, credential_id=f"key-{n}", public_key=b"cose", name="Phone")
+    db.session.add(passkey)
+    db.session.commit()
     world.ids = {
         "draft": draft.id,
         "draft_slug": draft.slug,
@@ -116,6 +119,7 @@ def make_world() -> World:
         "comment": comment.id,
         "attachment": image.id,
         "upload": image.path,
+        "passkey": passkey.id,
         "shown_upload": shown.path,
         "revision": saved.id,
         "autosave": autosave.id,
@@ -234,6 +238,69 @@ TABLE = [
         data={"username": "owner{n}", "password": "password123"},
     ),
     Ask("/logout", "POST", "/logout", (302,) * 5),
+    Ask(
+        "/login/two-factor",
+        "GET",
+        "/login/two-factor",
+        (302,) * 5,
+        note="back to the login: no password was given",
+    ),  # fmt: skip
+    Ask("/login/two-factor", "POST", "/login/two-factor", (302,) * 5, data={"code": "123456"}),
+    Ask("/admin/profile/two-factor", "GET", "/admin/profile/two-factor", LOGGED_IN),
+    Ask(
+        "/admin/profile/two-factor",
+        "POST",
+        "/admin/profile/two-factor",
+        (LOGIN, 422, 422, 422, 422),
+        data={"code": "000000"},
+    ),  # fmt: skip
+    Ask(
+        "/admin/profile/two-factor/manage",
+        "POST",
+        "/admin/profile/two-factor/manage",
+        (LOGIN, 404, 404, 404, 404),
+        data={"password": "password123", "action": "codes"},
+        note="nobody here has two-factor on yet",
+    ),  # fmt: skip
+    Ask(
+        "/admin/users/<int:user_id>/two-factor/reset",
+        "POST",
+        "/admin/users/{owner}/two-factor/reset",
+        (LOGIN, 403, 403, 403, 302),
+    ),  # fmt: skip
+    Ask("/login/passkey/options", "POST", "/login/passkey/options", ALL_200),
+    Ask(
+        "/login/passkey",
+        "POST",
+        "/login/passkey",
+        (400,) * 5,
+        data={"credential": "{{}}"},
+        note="no challenge was asked for",
+    ),  # fmt: skip
+    Ask(
+        "/login/two-factor/passkey/options",
+        "POST",
+        "/login/two-factor/passkey/options",
+        (400,) * 5,
+        note="no password was given",
+    ),  # fmt: skip
+    Ask("/login/two-factor/passkey", "POST", "/login/two-factor/passkey", (400,) * 5),
+    Ask("/admin/profile/passkeys/options", "POST", "/admin/profile/passkeys/options", LOGGED_IN),
+    Ask(
+        "/admin/profile/passkeys",
+        "POST",
+        "/admin/profile/passkeys",
+        (LOGIN, 400, 400, 400, 400),
+        data={"credential": "{{}}"},
+    ),  # fmt: skip
+    Ask(
+        "/admin/profile/passkeys/<int:passkey_id>/delete",
+        "POST",
+        "/admin/profile/passkeys/{passkey}/delete",
+        (LOGIN, 302, 404, 404, 404),
+        data={"password": "password123"},
+        note="one's own passkeys only",
+    ),  # fmt: skip
     Ask("/setup", "GET", "/setup", (404,) * 5, note="gone once an account exists"),
     Ask("/setup", "POST", "/setup", (404,) * 5),
     Ask("/password/<token>", "GET", "/password/{password_token}", ALL_200),

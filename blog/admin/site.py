@@ -1,10 +1,10 @@
 """Site administration: categories, users, the profile and site settings."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func
 
-from blog import search
+from blog import passkeys, search, two_factor
 from blog.accounts import AccountError, create_account, end_sessions, set_active, update_account
 from blog.admin.blueprint import bp
 from blog.admin.editor import category_choices
@@ -22,10 +22,9 @@ from blog.forms import (
     UserForm,
     choices,
 )
-from blog.models import Category, SecurityEvent, User, post_category
+from blog.models import Category, Passkey, User, post_category
 from blog.names import make_slug
-from blog.paging import page_of
-from blog.security_log import EVENTS, FAILURES_KEPT_DAYS, record
+from blog.security_log import record
 
 
 @bp.route("/categories/", methods=["GET", "POST"])
@@ -97,7 +96,8 @@ def delete_category(category_id):
 @role_required("admin")
 def users():
     listing = db.session.scalars(db.select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=listing)
+    with_passkeys = set(db.session.scalars(db.select(Passkey.user_id).distinct()))
+    return render_template("admin/users.html", users=listing, with_passkeys=with_passkeys)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -122,7 +122,12 @@ def make_password_link(user_id):
     record("password-link", user, detail=f"valid {PASSWORD_LINK_DAYS} days")
     db.session.commit()
     return render_template(
-        "admin/user.html", form=form, user=user, link=password_link(user), days=PASSWORD_LINK_DAYS
+        "admin/user.html",
+        form=form,
+        user=user,
+        link=password_link(user),
+        days=PASSWORD_LINK_DAYS,
+        second_factor=two_factor.has_second_factor(user),
     )
 
 
@@ -194,7 +199,10 @@ def user_page(form: UserForm, user: User | None):
                 login_user(user)
             flash(f"User saved: {user.username}", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user.html", form=form, user=user), 422 if form.errors else 200
+    second_factor = user is not None and two_factor.has_second_factor(user)
+    return render_template(
+        "admin/user.html", form=form, user=user, second_factor=second_factor
+    ), 422 if form.errors else 200
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -220,7 +228,9 @@ def profile():
                 login_user(user)
             flash("Profile saved.", "success")
             return redirect(url_for("admin.profile"))
-    return render_template("admin/profile.html", form=form), 422 if form.errors else 200
+    return render_template(
+        "admin/profile.html", form=form, keys=passkeys.keys_of(user)
+    ), 422 if form.errors else 200
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -256,25 +266,3 @@ def settings():
             flash(f"Search now reads {count} posts as {form.language.data.strip()}.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), 422 if form.errors else 200
-
-
-SECURITY_LOG_PAGE = 50
-
-
-@bp.route("/security")
-@role_required("admin")
-def security_log():
-    """Who logged in, who failed, whose account changed, what left the site: newest first."""
-    event = request.args.get("event", "")
-    if event and event not in EVENTS:
-        abort(404)
-    query = db.select(SecurityEvent)
-    if event:
-        query = query.where(SecurityEvent.event == event)
-    page = page_of(
-        query.order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc()),
-        per_page=SECURITY_LOG_PAGE,
-    )
-    return render_template(
-        "admin/security.html", page=page, event=event, events=EVENTS, kept_days=FAILURES_KEPT_DAYS
-    )

@@ -45,7 +45,7 @@ def test_axe_finds_no_violations(site, chromium, scheme):
                 tab.goto("/login")
                 tab.get_by_label("User name or email").fill("ada")
                 tab.get_by_label("Password").fill(PASSWORD)
-                tab.get_by_role("button", name="Log in").click()
+                tab.get_by_role("button", name="Log in", exact=True).click()
                 tab.wait_for_url("**/admin/")
             tab.goto(EDITOR_PAGE if name == "editor" else PUBLIC_PAGES[name])
             found[name] = checks.axe_violations(tab)

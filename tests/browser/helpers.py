@@ -6,5 +6,5 @@ def log_in(page, name="alice"):
     page.goto("/login")
     page.get_by_label("User name or email").fill(name)
     page.get_by_label("Password").fill("password123")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url("**/admin/")
