@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import math
 import os
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import click
@@ -14,6 +15,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -25,11 +27,17 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from blog import config, passkeys, two_factor
-from blog.accounts import create_account, end_sessions, update_account
+from blog import config, mail, passkeys, two_factor
+from blog.accounts import NO_EMAIL_DOMAIN, create_account, end_sessions, update_account
 from blog.arguments import as_id
 from blog.database import db
-from blog.forms import LoginForm, NewPasswordForm, SetupForm, TwoFactorCodeForm
+from blog.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    SetupForm,
+    TwoFactorCodeForm,
+)
 from blog.models import User
 from blog.security_log import record, record_failed_login
 from blog.throttle import throttle
@@ -348,29 +356,91 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def password_link(user: User) -> str:
-    """An absolute link letting `user` choose a password; valid for a few days, once."""
-    token = _password_links().dumps({"id": user.id, "f": _password_fingerprint(user)})
+def password_link(user: User, minutes: int | None = None) -> str:
+    """An absolute link letting `user` choose a password; valid once, for PASSWORD_LINK_DAYS
+    (an admin hands it over) or `minutes` (emailed on request)."""
+    claims = {"id": user.id, "f": _password_fingerprint(user)}
+    if minutes:
+        claims["minutes"] = minutes
+    token = _password_links().dumps(claims)
     return f"{current_app.config['SITE']['url']}/password/{token}"  # also made by the CLI
+
+
+def user_of_password_link(token: str) -> User | None:
+    """The account a password link is for, while it works: signed here, not expired, and
+    the password unchanged since it was made (so it works once)."""
+    try:
+        data, made = _password_links().loads(
+            token, max_age=PASSWORD_LINK_DAYS * 24 * 3600, return_timestamp=True
+        )
+        user = db.session.get(User, int(data["id"]))
+        minutes = int(data.get("minutes", 0))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if minutes and (datetime.now(UTC) - made).total_seconds() > minutes * 60:
+        return None
+    if user is None or not hmac.compare_digest(str(data.get("f")), _password_fingerprint(user)):
+        return None
+    return user
+
+
+FORGOT_LINK_MINUTES = 60
+# Links asked for: per address (someone trying names), and per account (a flood of mail).
+FORGOT_PER_ADDRESS = "10/hour"
+FORGOT_PER_ACCOUNT = "3/hour"
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Email a password link to an account's owner. The answer is the same whether or not
+    the account exists, and is sent before the email is (blog/mail.py)."""
+    if not mail.configured():
+        abort(404)
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/forgot_password.html", form=form), (
+            422 if form.errors else 200
+        )
+    limits, address = throttle(), request.remote_addr or "unknown"
+    if not limits.hit(FORGOT_PER_ADDRESS, "forgot", address):
+        form.username.errors.append("Too many links asked for from here. Try again later.")
+        return render_template("auth/forgot_password.html", form=form), 429
+    user = find_user(form.username.data)
+    response = make_response(
+        render_template("auth/forgot_password.html", sent=True, minutes=FORGOT_LINK_MINUTES)
+    )
+    if user is None or not user.active or user.email.endswith(NO_EMAIL_DOMAIN):
+        return response
+    if not limits.hit(FORGOT_PER_ACCOUNT, "forgot", f"user:{user.id}"):
+        return response  # said once already, three times an hour: no flood of mail
+    link = password_link(user, minutes=FORGOT_LINK_MINUTES)
+    record("password-link", user, detail=f"asked for on the login page, {FORGOT_LINK_MINUTES} min")
+    db.session.commit()
+    text = (
+        f"Someone (we hope you) asked to choose a new password for {user.username} on "
+        f"{current_app.config['SITE']['url']}.\n\nChoose it here (the link works once, "
+        f"for {FORGOT_LINK_MINUTES} minutes):\n{link}\n\nNot you? Ignore this email: "
+        "your password stays as it is.\n"
+    )
+    mail.send_after(response, mail.message(user.email, "Choose a new password", text))
+    return response
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
 def choose_password(token):
     """Where a password link leads: an imported author, or one who forgot, picks one."""
-    try:
-        data = _password_links().loads(token, max_age=PASSWORD_LINK_DAYS * 24 * 3600)
-        user = db.session.get(User, int(data["id"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        user = None
-    if user is None or not hmac.compare_digest(str(data.get("f")), _password_fingerprint(user)):
+    user = user_of_password_link(token)
+    if user is None:
         return render_template("auth/password_link_expired.html", days=PASSWORD_LINK_DAYS), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         update_account(user, password=form.password.data)
         db.session.commit()
-        login_user(user)
+        if two_factor.has_second_factor(user):  # a link from a mailbox is one factor only
+            flash("Your password is set. Log in with it and your second factor.", "success")
+            return redirect(url_for("auth.login"))
         flash("Your password is set.", "success")
-        return redirect(url_for("admin.index"))
+        return finish_login(user, False, None, "password link")
     return render_template("auth/choose_password.html", form=form, user=user), (
         422 if form.errors else 200
     )

@@ -59,12 +59,19 @@ def instance_path(project_root: Path) -> str:
     return os.path.abspath(os.environ.get("PRESSROOM_INSTANCE") or project_root / "instance")
 
 
+# Email the site sends (blog/mail.py); off while host is "". The password, if the server
+# wants one, comes from the environment (MAIL_PASSWORD), never from this file.
+MAIL_DEFAULTS = {"host": "", "port": 25, "security": "none", "username": "",
+                 "from": "pressroom@localhost"}  # fmt: skip
+
+
 def defaults() -> dict:
     """Settings every app starts from, before config.toml or a test mapping."""
     return {
         "SITE": dict(SITE_DEFAULTS),
         "PLUGINS": {"enabled": []},
         "ACCOUNTS": {"require_two_factor": []},
+        "MAIL": dict(MAIL_DEFAULTS),
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Cookies a script cannot read and another site cannot send along.
@@ -131,7 +138,7 @@ def write_new_config(path: Path) -> None:
 def parse(data: dict, filename: str, instance_folder: str) -> dict:
     """Check the TOML document and turn it into app.config keys."""
     known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict, "cache": dict,
-             "accounts": dict}  # fmt: skip
+             "accounts": dict, "mail": dict}  # fmt: skip
     check_keys(data, known, filename, "")
     site = dict(SITE_DEFAULTS)
     site_types = {
@@ -181,8 +188,15 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
             f'["admin", "editor"] (roles: {", ".join(ROLES)})'
         )
 
+    mail = {**MAIL_DEFAULTS, **data.get("mail", {})}
+    mail_types = {"host": str, "port": int, "security": str, "username": str, "from": str}
+    check_keys(data.get("mail", {}), mail_types, filename, "mail.")
+    if mail["security"] not in ("none", "starttls", "tls"):
+        raise ConfigError(f'{filename}: mail.security must be "none", "starttls" or "tls"')
+
     config = {
         "ACCOUNTS": {"require_two_factor": list(required)},
+        "MAIL": mail,
         "CACHE": data.get("cache", {}),
         "SITE": site,
         "PLUGINS": plugins,

@@ -408,3 +408,8 @@ class PasswordCheckForm(Form):
     password = PasswordField(
         "Your password", validators=[DataRequired("Type your password."), Length(max=200)]
     )
+
+
+class ForgotPasswordForm(Form):
+    username = StringField("User name or email", validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField("Email me a link")

@@ -6,6 +6,7 @@ with every table dropped and created again for each test.
 
 import copy
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -355,3 +356,26 @@ def new_tab(browser, live_server):
 def page(new_tab):
     """A fresh browser tab that may only talk to the live server."""
     return new_tab()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+
+    class Keep:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
+            self.messages.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:  # aiosmtpd needs a real port number, not 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Keep()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, handler.messages
+    controller.stop()

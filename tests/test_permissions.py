@@ -301,6 +301,14 @@ TABLE = [
         data={"password": "password123"},
         note="one's own passkeys only",
     ),  # fmt: skip
+    Ask(
+        "/password/forgot",
+        "GET",
+        "/password/forgot",
+        (404,) * 5,
+        note="no [mail] host here: the site sends no email",
+    ),  # fmt: skip
+    Ask("/password/forgot", "POST", "/password/forgot", (404,) * 5, data={"username": "x"}),
     Ask("/setup", "GET", "/setup", (404,) * 5, note="gone once an account exists"),
     Ask("/setup", "POST", "/setup", (404,) * 5),
     Ask("/password/<token>", "GET", "/password/{password_token}", ALL_200),

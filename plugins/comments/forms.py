@@ -1,7 +1,7 @@
 """The comment form and the moderation form."""
 
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from blog.forms import Form
 
@@ -31,6 +31,12 @@ class CommentForm(Form):
         ],
     )
     remember = BooleanField("Remember my name, email and website on this browser")
+
+    def validate_website(self, field):
+        # WTForms' URL() takes any scheme with "//" ("javascript://x%0Aalert(1)" too).
+        if field.data and not field.data.strip().lower().startswith(("http://", "https://")):
+            raise ValidationError("Give an address that starts with https:// or http://")
+
     parent_id = HiddenField()
     started = HiddenField()  # signed time the form was served: bots post at once
     # The honeypot: hidden from people by CSS and from screen readers by aria-hidden;

@@ -48,6 +48,13 @@ class Comment(db.Model):
     )
 
     @property
+    def website(self) -> str:
+        """The author's website, if it is one a link may lead to (http or https only:
+        never `javascript:`, whatever a form, an import or a script stored)."""
+        url = self.author_url.strip()
+        return url if url.lower().startswith(("http://", "https://")) else ""
+
+    @property
     def initials(self) -> str:
         words = [word for word in self.author_name.split() if word[:1].isalnum()]
         letters = "".join(word[0] for word in words[:2]) or self.author_name[:1] or "?"

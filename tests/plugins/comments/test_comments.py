@@ -1,7 +1,6 @@
 """Comments: reading, writing, threading, moderation, spam defences, tools and the off switch."""
 
 import re
-import socket
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -157,6 +156,8 @@ def test_the_blank_fields_kept_for_every_visitor_carry_nobody_s_words(app, clien
         ({"email": ""}, "email", "Your email is needed"),
         ({"email": "not-an-email"}, "email", "does not look like an email address"),
         ({"website": "javascript:alert(1)"}, "website", "Give the full address"),
+        # WTForms' URL() took this one: any scheme followed by "//".
+        ({"website": "javascript://x%0Aalert(1)"}, "website", "starts with https:// or http://"),
         ({"body": ""}, "body", "Write something before sending."),
         ({"body": "x" * 5001}, "body", "5000 characters at most"),
     ],
@@ -630,29 +631,6 @@ def test_cli_lists_approves_and_deletes(app, client, post, runner):
     assert [(c["id"], c["status"]) for c in comments_in(app)] == [(1, "approved")]
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-    from aiosmtpd.controller import Controller
-
-    class Keep:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
-            self.messages.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:  # aiosmtpd needs a real port number, not 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Keep()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, handler.messages
-    controller.stop()
-
-
 def test_new_comments_are_emailed_when_asked(app, client, post, smtp_server):
     port, messages = smtp_server
     app.config["PLUGINS"]["comments"].update(
@@ -711,3 +689,19 @@ def test_stored_comments_come_back_unchanged_after_a_switch_off(migrated_app):
     assert "Still here" not in hidden
     assert comments_in(again) == before
     assert "Still here after the switch." in again.test_client().get("/kept/").text
+
+
+def test_a_stored_website_that_is_not_http_is_never_a_link(app, client, post):
+    """Whatever stored it (an old version, a script, the database by hand)."""
+    post_id, slug = post
+    with app.app_context():
+        for url in ("javascript:alert(1)", "JavaScript://x%0Aalert(1)", "https://ada.example"):
+            db.session.add(Comment(post_id=post_id, author_name="Ada", author_url=url,
+                                   author_email="ada@example.com", body=url, body_html="<p>x</p>",
+                                   status="approved"))  # fmt: skip
+        db.session.commit()
+
+    page = client.get(f"/{slug}/").text
+
+    assert 'href="https://ada.example"' in page
+    assert 'href="javascript' not in page.lower()
