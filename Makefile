@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench audit clean
+.PHONY: run test lint bench audit security clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pressroom needs Python 3.11 or newer (set PYTHON=...)")'
@@ -39,6 +39,11 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/related_speed.py
 	$(BIN)/python bench/wordpress_import.py
 	$(BIN)/python bench/search.py
+
+# wapiti and sqlmap (apt-get install wapiti sqlmap chromium) and the full XSS lists in
+# Chromium, against a throwaway site: long (an hour and more), so not in `make test`.
+security: $(VENV)/.installed-test
+	$(BIN)/python -m audit.security
 
 # axe-core, the Nu HTML checker and Lighthouse, from the npm registry (audit/package-lock.json).
 audit/node_modules/.installed: audit/package.json audit/package-lock.json

@@ -51,6 +51,7 @@ def create_app(test_config=None):
         app.config["SITE"] = {**config.SITE_DEFAULTS, **app.config["SITE"]}
 
     app.before_request(refuse_unknown_hosts)  # first: before anything builds an address
+    app.before_request(refuse_nul_in_addresses)
     database.init_app(app)
     migrating.init_app(app)  # flask alembic …, one branch per plugin
     csrf.init_app(app)
@@ -109,6 +110,16 @@ def refuse_unknown_hosts():
         abort(400, "This site does not answer to that name.")
 
 
+def refuse_nul_in_addresses():
+    """A NUL byte in an address never names anything here, and PostgreSQL refuses to
+    compare text with one (every lookup would fail with a 500): 404 in the path, 400 in
+    the query string. (Forms drop control characters as they are read, blog/forms.py.)"""
+    if "\x00" in request.path:
+        abort(404)
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400, "An address must not carry a NUL byte.")
+
+
 def absolute_url(endpoint: str, **values) -> str:
     """A full URL on the site's public address ([site] url), for feeds and links out."""
     return current_app.config["SITE"]["url"] + url_for(endpoint, **values)
@@ -151,7 +162,7 @@ def register_error_pages(app: Flask) -> None:
     def error_page(error):
         code = getattr(error, "code", 500)
         suggestions, guess = None, ""
-        if code == 404 and request.method in ("GET", "HEAD"):
+        if code == 404 and request.method in ("GET", "HEAD") and "\x00" not in request.path:
             moved = redirect_old_address(request.path)  # an imported post's old link
             if moved is not None:
                 return moved

@@ -76,7 +76,7 @@ def terms_from_names(model, names: list[str], create: bool = True) -> list:
     """
     wanted = {}  # {slug: name}, the first spelling of each kept
     for name in names:
-        name = " ".join(name.split())[:200]
+        name = " ".join(without_control_characters(name).split())[:200]
         slug = make_slug(name) or name.lower()
         if name and slug not in wanted:
             wanted[slug] = name

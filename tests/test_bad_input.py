@@ -205,3 +205,19 @@ def test_the_comment_form_keeps_any_text_as_it_was_sent(app, client, add_post, n
         assert comment.body == without_control_characters(body).strip()
     assert client.get("/talk/").status_code == 200
     ET.fromstring(client.get("/comments/talk/feed/").data)
+
+
+@pytest.mark.plugins("categories", "comments", comments={"min_seconds": 0})
+def test_nul_bytes_anywhere_get_a_plain_answer(app, client, add_post):
+    """PostgreSQL cannot hold or compare text with NUL: every lookup with one failed."""
+    post_id = add_post("Talk", categories=["News\x00 desk"], tags=["a\x00b"])
+
+    assert client.get("/%00/").status_code == 404
+    assert client.get("/category/news%00/").status_code == 404
+    assert client.get("/search?q=a%00b").status_code == 400
+    assert client.get("/?page=1%00").status_code == 400
+    assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 422
+    answer = post_comment(client, post_id, "talk", name="Ann\x00", body="Hi\x00 there")
+    assert answer.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Comment.body)) == "Hi there"
