@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.datastructures import ImmutableMultiDict
 
 from blog import (
     admin,
@@ -51,7 +52,7 @@ def create_app(test_config=None):
         app.config["SITE"] = {**config.SITE_DEFAULTS, **app.config["SITE"]}
 
     app.before_request(refuse_unknown_hosts)  # first: before anything builds an address
-    app.before_request(refuse_nul_in_addresses)
+    app.before_request(drop_nul_bytes)
     database.init_app(app)
     migrating.init_app(app)  # flask alembic …, one branch per plugin
     csrf.init_app(app)
@@ -110,14 +111,19 @@ def refuse_unknown_hosts():
         abort(400, "This site does not answer to that name.")
 
 
-def refuse_nul_in_addresses():
-    """A NUL byte in an address never names anything here, and PostgreSQL refuses to
-    compare text with one (every lookup would fail with a 500): 404 in the path, 400 in
-    the query string. (Forms drop control characters as they are read, blog/forms.py.)"""
+def drop_nul_bytes():
+    """A NUL byte never means anything in an address, and PostgreSQL refuses to compare
+    text with one (every lookup would fail with a 500): a path with one names nothing
+    (404), and the query string loses them, so that a search still gets its answer.
+    (Forms drop control characters as they are read, blog/forms.py.)"""
     if "\x00" in request.path:
         abort(404)
-    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
-        abort(400, "An address must not carry a NUL byte.")
+    pairs = request.args.items(multi=True)
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        request.args = ImmutableMultiDict(
+            (key.replace("\x00", ""), value.replace("\x00", ""))
+            for key, value in request.args.items(multi=True)
+        )
 
 
 def absolute_url(endpoint: str, **values) -> str:

@@ -214,8 +214,9 @@ def test_nul_bytes_anywhere_get_a_plain_answer(app, client, add_post):
 
     assert client.get("/%00/").status_code == 404
     assert client.get("/category/news%00/").status_code == 404
-    assert client.get("/search?q=a%00b").status_code == 400
-    assert client.get("/?page=1%00").status_code == 400
+    assert "a b" in client.get("/search?q=a%00+b").text  # the query, without the NUL
+    assert client.get("/?page=1%00").status_code == 200
+    assert client.get("/category/news-desk/?page=%00").status_code == 200  # as ?page=
     assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 422
     answer = post_comment(client, post_id, "talk", name="Ann\x00", body="Hi\x00 there")
     assert answer.status_code == 303
