@@ -36,6 +36,8 @@ from audit.site import CHROMIUM, PASSWORD, serve
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = PROJECT.parent / "shared" / "fixtures"
 MODULES = "xss,permanentxss,sql,csrf,redirect,crlf,exec,file,http_headers,cookieflags,csp"
+# How long each wapiti module may attack; a module that runs out says so in its log.
+ATTACK_SECONDS = os.environ.get("WAPITI_ATTACK_SECONDS", "600")
 # Expected over plain HTTP only (see the docstring).
 PLAIN_HTTP = re.compile(r"Strict-Transport-Security|Secure flag", re.IGNORECASE)
 # Debian's wapiti 3.0.4 still asks for X-XSS-Protection: 1. Browsers have dropped the XSS
@@ -131,7 +133,7 @@ def wapiti(url: str, start: str, report: Path, work: Path, cookie: str = "") -> 
         # Out-of-band checks call these: the site itself (wapiti wants them to answer).
         "--external-endpoint", f"{url}/", "--internal-endpoint", f"{url}/",
         "--endpoint", f"{url}/",
-        "--max-scan-time", "3600", "--max-attack-time", "600", "-l", "1", "-v", "0",
+        "--max-scan-time", "3600", "--max-attack-time", ATTACK_SECONDS, "-l", "1", "-v", "0",
     ]  # fmt: skip
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
