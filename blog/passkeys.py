@@ -11,7 +11,6 @@ The site's WebAuthn name (rp id) is the host the browser shows, which must be a 
 name: `localhost` works, a bare IP address does not (browsers refuse it).
 """
 
-import base64
 from urllib.parse import urlsplit
 
 from flask import current_app, request, session
@@ -22,7 +21,15 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import parse_authentication_credential_json
+from webauthn.helpers import (
+    base64url_to_bytes as _unb64,
+)
+from webauthn.helpers import (
+    bytes_to_base64url as _b64,
+)
+from webauthn.helpers import (
+    parse_authentication_credential_json,
+)
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -41,14 +48,6 @@ NAME_MAX = 100
 
 class PasskeyError(ValueError):
     """A passkey answer that does not prove what it should; the message says what to do."""
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def relying_party() -> tuple[str, str]:

@@ -135,9 +135,16 @@ def turn_off(user: User, by_admin: bool = False) -> None:
     user.totp_last_step = None
     if by_admin:
         db.session.execute(db.delete(Passkey).where(Passkey.user_id == user.id))
+    factor_removed(user)
+    record("two-factor-off", user, detail="reset by an admin" if by_admin else "")
+
+
+def factor_removed(user: User) -> None:
+    """A second factor went (the app, a passkey): with none left, the recovery codes go
+    too, since they stand in for a second step that no longer exists. Not committed."""
+    db.session.flush()
     if not has_second_factor(user):
         db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record("two-factor-off", user, detail="reset by an admin" if by_admin else "")
 
 
 def has_second_factor(user: User) -> bool:

@@ -9,7 +9,7 @@ from blog.admin.blueprint import bp
 from blog.auth import role_required
 from blog.database import db
 from blog.forms import ButtonForm, PasswordCheckForm, SetupCodeForm
-from blog.models import Passkey, RecoveryCode, SecurityEvent, User
+from blog.models import Passkey, SecurityEvent, User
 from blog.paging import page_of
 from blog.security_log import EVENTS, FAILURES_KEPT_DAYS, record
 
@@ -144,9 +144,7 @@ def remove_passkey(passkey_id):
     if two_factor.required_for(user) and not user.totp_secret and len(passkeys.keys_of(user)) == 1:
         abort(403, f"This site requires two-factor login of {user.role}s: add another first.")
     passkeys.remove(key)
-    db.session.flush()
-    if not two_factor.has_second_factor(user):
-        db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    two_factor.factor_removed(user)
     db.session.commit()
     flash(f"Passkey removed: {key.name}", "success")
     return redirect(url_for("admin.profile"))
