@@ -14,9 +14,11 @@ from blog import (
     cli,
     config,
     database,
+    health,
     migrating,
     page_cache,
     posts,
+    proxy,
     scheduling,
     security_log,
     theme,
@@ -28,6 +30,7 @@ from blog.media import storage as media_storage
 from blog.plugins import collect, load_plugins
 from blog.posts.redirects import redirect_old_address
 from blog.posts.search_pages import guess_from_path
+from blog.proxy import site_url
 from blog.sitetime import local_time, utc_iso
 from blog.wordpress import views as wordpress_views
 
@@ -55,6 +58,7 @@ def create_app(test_config=None):
     app.before_request(drop_nul_bytes)
     database.init_app(app)
     migrating.init_app(app)  # flask alembic …, one branch per plugin
+    health.init_app(app)  # /healthz for load balancers
     csrf.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)
@@ -84,7 +88,8 @@ def create_app(test_config=None):
     app.after_request(add_security_headers)
 
     cli.init_app(app)  # flask db upgrade, user, post, plugins
-    page_cache.init_app(app)  # last: in front of everything, it answers stored pages itself
+    page_cache.init_app(app)  # in front of the app, it answers stored pages itself
+    proxy.init_app(app)  # last: X-Forwarded-* from trusted proxies, HTTPS's Secure and HSTS
     if test_config is None:
         auth.announce_setup_link(app)
         security_log.record_plugin_changes(app)
@@ -128,7 +133,7 @@ def drop_nul_bytes():
 
 def absolute_url(endpoint: str, **values) -> str:
     """A full URL on the site's public address ([site] url), for feeds and links out."""
-    return current_app.config["SITE"]["url"] + url_for(endpoint, **values)
+    return site_url() + url_for(endpoint, **values)
 
 
 # Defence in depth behind the sanitiser: no inline or foreign script can run, and no
@@ -161,7 +166,7 @@ def canonical_url() -> str:
     """This page's one public address: the site's URL, the path, and ?page=N past page 1."""
     page = request.args.get("page", 1, type=int)
     query = f"?page={page}" if page > 1 else ""
-    return current_app.config["SITE"]["url"] + request.path + query
+    return site_url() + request.path + query
 
 
 def register_error_pages(app: Flask) -> None:

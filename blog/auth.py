@@ -39,6 +39,7 @@ from blog.forms import (
     TwoFactorCodeForm,
 )
 from blog.models import User
+from blog.proxy import site_url
 from blog.security_log import record, record_failed_login
 from blog.throttle import throttle
 
@@ -363,7 +364,7 @@ def password_link(user: User, minutes: int | None = None) -> str:
     if minutes:
         claims["minutes"] = minutes
     token = _password_links().dumps(claims)
-    return f"{current_app.config['SITE']['url']}/password/{token}"  # also made by the CLI
+    return f"{site_url()}/password/{token}"  # also made by the CLI
 
 
 def user_of_password_link(token: str) -> User | None:
@@ -418,7 +419,7 @@ def forgot_password():
     db.session.commit()
     text = (
         f"Someone (we hope you) asked to choose a new password for {user.username} on "
-        f"{current_app.config['SITE']['url']}.\n\nChoose it here (the link works once, "
+        f"{site_url()}.\n\nChoose it here (the link works once, "
         f"for {FORGOT_LINK_MINUTES} minutes):\n{link}\n\nNot you? Ignore this email: "
         "your password stays as it is.\n"
     )

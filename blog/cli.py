@@ -20,6 +20,7 @@ from blog.plugins import (
     enabled_migration_branches,
     plugin_manager,
 )
+from blog.proxy import site_url
 from blog.security_log import record
 from blog.wordpress.commands import export_cli, import_cli
 
@@ -94,7 +95,7 @@ def create_post(title, categories, tags, author, status, slug):
     except PostError as error:
         db.session.rollback()
         fail(f"--{error.field}: {error}")
-    click.echo(f"{current_app.config['SITE']['url']}/{post.slug}/")
+    click.echo(f"{site_url()}/{post.slug}/")
 
 
 def find_author(name: str | None) -> User:

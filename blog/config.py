@@ -11,6 +11,7 @@ import tomlkit
 
 from blog import page_cache
 from blog.models import ROLES
+from blog.proxy import networks
 from blog.sitetime import is_zone_name
 
 CONFIG_FILE = "config.toml"
@@ -65,6 +66,11 @@ MAIL_DEFAULTS = {"host": "", "port": 25, "security": "none", "username": "",
                  "from": "pressroom@localhost"}  # fmt: skip
 
 
+# Behind nginx or Caddy (blog/proxy.py, deploy/): whose X-Forwarded-* headers are
+# believed, how many proxies deep, and where the proxy serves uploads the app has allowed.
+PROXY_DEFAULTS = {"trusted": [], "hops": 1, "internal_uploads": ""}
+
+
 def defaults() -> dict:
     """Settings every app starts from, before config.toml or a test mapping."""
     return {
@@ -72,6 +78,7 @@ def defaults() -> dict:
         "PLUGINS": {"enabled": []},
         "ACCOUNTS": {"require_two_factor": []},
         "MAIL": dict(MAIL_DEFAULTS),
+        "PROXY": dict(PROXY_DEFAULTS),
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Cookies a script cannot read and another site cannot send along.
@@ -138,7 +145,7 @@ def write_new_config(path: Path) -> None:
 def parse(data: dict, filename: str, instance_folder: str) -> dict:
     """Check the TOML document and turn it into app.config keys."""
     known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict, "cache": dict,
-             "accounts": dict, "mail": dict}  # fmt: skip
+             "accounts": dict, "mail": dict, "proxy": dict}  # fmt: skip
     check_keys(data, known, filename, "")
     site = dict(SITE_DEFAULTS)
     site_types = {
@@ -194,7 +201,10 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
     if mail["security"] not in ("none", "starttls", "tls"):
         raise ConfigError(f'{filename}: mail.security must be "none", "starttls" or "tls"')
 
+    proxy = parse_proxy(data.get("proxy", {}), filename)
+
     config = {
+        "PROXY": proxy,
         "ACCOUNTS": {"require_two_factor": list(required)},
         "MAIL": mail,
         "CACHE": data.get("cache", {}),
@@ -205,6 +215,28 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
     if "secret_key" in data:
         config["SECRET_KEY"] = data["secret_key"]
     return config
+
+
+def parse_proxy(table: dict, filename: str) -> dict:
+    check_keys(table, {"trusted": list, "hops": int, "internal_uploads": str}, filename, "proxy.")
+    proxy = {**PROXY_DEFAULTS, **table}
+    example = 'e.g. ["127.0.0.1", "::1"] or ["10.0.0.0/8"]'
+    if not all(isinstance(entry, str) for entry in proxy["trusted"]):
+        raise ConfigError(f"{filename}: proxy.trusted must be a list of addresses, {example}")
+    try:
+        networks(proxy["trusted"])
+    except ValueError as error:
+        raise ConfigError(
+            f'{filename}: proxy.trusted: "{error}" is not an address or network, {example}'
+        ) from None
+    if proxy["hops"] < 1:
+        raise ConfigError(f"{filename}: proxy.hops must be at least 1 (proxies in front)")
+    internal = proxy["internal_uploads"]
+    if internal and not (internal.startswith("/") and internal.endswith("/")):
+        raise ConfigError(
+            f'{filename}: proxy.internal_uploads must be a path like "/_uploads/" (or "")'
+        )
+    return proxy
 
 
 def check_keys(table: dict, known: dict, filename: str, prefix: str) -> None:

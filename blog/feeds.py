@@ -3,7 +3,9 @@ polling an unchanged feed get a 304, as for every public page (blog/caching.py).
 
 import re
 
-from flask import current_app, make_response, render_template
+from flask import make_response, render_template
+
+from blog.proxy import site_url
 
 FEED_LENGTH = 20
 ATOM = "application/atom+xml; charset=utf-8"
@@ -22,7 +24,7 @@ def xml_response(xml: str, content_type: str = ATOM):
 def atom_response(posts: list, title: str, self_path: str, alternate_path: str):
     """The Atom document for `posts` (newest first)."""
     updated = max((post.updated_at for post in posts), default=None)
-    site = current_app.config["SITE"]["url"]
+    site = site_url()
     xml = render_template(
         "posts/feed.xml",
         posts=posts,

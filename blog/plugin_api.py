@@ -25,6 +25,7 @@ from blog.page_cache import (
 )
 from blog.paging import page_of
 from blog.plugins import hooks
+from blog.proxy import site_url
 from blog.rendering import count_links, plain_text, render_reader_markdown
 from blog.sitetime import local_time
 from blog.throttle import throttle
@@ -56,6 +57,7 @@ __all__ = [
     "render_fragment",
     "render_reader_markdown",  # readers' Markdown (comments): a small, safe subset
     "session_token_for_users",
+    "site_url",  # the site's public address for links out (https:// when served so)
     "site_changed",  # in a transaction that changes what readers see: site_changed(*tags)
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set
     "until_site_changes",  # a value kept in the worker until the next write (navigation)

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from blog.database import db
 from blog.models import Post
+from blog.proxy import site_url
 from blog.sitetime import local_time
 
 LINK_DAYS = (1, 7, 30)
@@ -29,7 +30,7 @@ def share_link(post: Post, lifetime: timedelta) -> str:
     expires = int(time.time() + lifetime.total_seconds())
     claims = {"post": post.id, "expires": expires, "generation": post.share_generation}
     token = serializer().dumps(claims)
-    return current_app.config["SITE"]["url"] + url_for("posts.shared_draft", token=token)
+    return site_url() + url_for("posts.shared_draft", token=token)
 
 
 def _claims(token: str) -> tuple[int, int, int] | None:

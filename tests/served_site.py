@@ -41,9 +41,12 @@ class Site:
 
 
 @contextmanager
-def served_site(tmp_path: Path, config: str, workers: int, ready_path: str, setup=None):
+def served_site(
+    tmp_path: Path, config: str, workers: int, ready_path: str, setup=None, gunicorn_args=None
+):
     """Yield a Site: `config` is config.toml below its secret key and database; `setup(site)`
-    runs (flask commands) after `db upgrade` and before gunicorn starts."""
+    runs (flask commands) after `db upgrade` and before gunicorn starts. `gunicorn_args`,
+    if given, replace the workers and log level (the bind address is always ours)."""
     instance = tmp_path / "instance"
     instance.mkdir()
     database_url = DATABASE_URL if ON_POSTGRES else f"sqlite:///{instance / 'blog.sqlite3'}"
@@ -59,11 +62,10 @@ def served_site(tmp_path: Path, config: str, workers: int, ready_path: str, setu
     site.flask("db", "upgrade")
     if setup is not None:
         setup(site)
+    options = gunicorn_args or ["--workers", str(workers), "--log-level", "warning", "app:app"]
     server = subprocess.Popen(
-        [BIN / "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "app:app"],
-        cwd=PROJECT, env=env,
-    )  # fmt: skip
+        [BIN / "gunicorn", *options, "--bind", f"127.0.0.1:{port}"], cwd=PROJECT, env=env
+    )
     try:
         for _ in range(150):
             try:

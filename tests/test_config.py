@@ -96,6 +96,10 @@ def test_environment_overrides_the_file(instance, monkeypatch):
         ('secret_key = "x"\n[site]\nposts_per_page = true', "'site.posts_per_page' must be a"),
         ('secret_key = "x"\n[plugins]\nenabled = "categories"', "plugins.enabled must be a list"),
         ('secret_key = "x"\n[plugins]\ncategories = 3', "plugins.categories must be a table"),
+        ('secret_key = "x"\n[proxy]\ntrusted = "127.0.0.1"', "'proxy.trusted' must be a list"),
+        ('secret_key = "x"\n[proxy]\ntrusted = ["nginx"]', 'proxy.trusted: "nginx" is not an'),
+        ('secret_key = "x"\n[proxy]\nhops = 0', "proxy.hops must be at least 1"),
+        ('secret_key = "x"\n[proxy]\ninternal_uploads = "x"', "proxy.internal_uploads must be"),
         ('secret_key = "x"\nsite = "x"', "'site' must be a table"),
         ('[site]\ntitle = "x"', "secret_key is missing"),
         ('secret_key = "x"\n[site]\ntimezone = "Mars/Olympus"', 'site.timezone "Mars/Olympus"'),
@@ -134,7 +138,7 @@ def test_app_py_stops_with_one_line_and_no_traceback(instance):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "pressroom: config.toml: unknown key 'databse' "
-        "(known: accounts, cache, database, mail, plugins, secret_key, site)"
+        "(known: accounts, cache, database, mail, plugins, proxy, secret_key, site)"
     ]
 
 

@@ -3,9 +3,11 @@ table, removed from both, and served with headers that let caches keep them."""
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, abort, current_app, request, send_from_directory
 from flask_login import current_user
+from werkzeug.security import safe_join
 
 from blog import sharing
 from blog.caching import site_changed
@@ -182,14 +184,27 @@ def serve_upload(filename: str):
     public = shown_in_public(attachment.id)
     if not public and not may_see_unpublished(attachment):
         abort(404)
-    response = send_from_directory(
-        uploads_folder(), filename, mimetype=mimetype, download_name=Path(filename).name
-    )
+    internal = current_app.config["PROXY"]["internal_uploads"]
+    if internal:  # the app decides, the web server sends the bytes (deploy/nginx)
+        response = current_app.response_class(mimetype=mimetype)
+        response.headers["X-Accel-Redirect"] = internal + safe_join_or_404(filename)
+        response.headers["Content-Disposition"] = f'inline; filename="{Path(filename).name}"'
+    else:
+        response = send_from_directory(
+            uploads_folder(), filename, mimetype=mimetype, download_name=Path(filename).name
+        )
     response.headers["Cache-Control"] = (
         "public, max-age=31536000, immutable" if public else "private, no-store"
     )
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def safe_join_or_404(filename: str) -> str:
+    """The file's path below the uploads folder, as the web server will look it up."""
+    if safe_join(str(uploads_folder()), filename) is None:
+        abort(404)
+    return quote(filename)
 
 
 def init_app(app: Flask) -> None:

@@ -1,12 +1,13 @@
 """What search engines read: /sitemap.xml (an index past 50,000 posts) and /robots.txt."""
 
-from flask import abort, current_app, render_template, url_for
+from flask import abort, render_template, url_for
 
 from blog.database import db
 from blog.feeds import xml_response
 from blog.models import Post, Tag, post_tag
 from blog.plugins import hooks
 from blog.posts.blueprint import bp
+from blog.proxy import site_url
 
 SITEMAP_LIMIT = 50_000  # URLs one sitemap file may hold (sitemaps.org)
 SITEMAP = "application/xml; charset=utf-8"
@@ -81,6 +82,6 @@ def sitemap_entries(number: int, include_pages: bool):
 
 @bp.route("/robots.txt")
 def robots():
-    site = current_app.config["SITE"]["url"]
+    site = site_url()
     text = f"User-agent: *\nDisallow: /admin/\nDisallow: /login\n\nSitemap: {site}/sitemap.xml\n"
     return text, 200, {"Content-Type": "text/plain; charset=utf-8"}

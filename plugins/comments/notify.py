@@ -5,6 +5,8 @@ from email.message import EmailMessage
 
 from flask import current_app, url_for
 
+from blog.plugin_api import site_url
+
 
 def email_owner(comment, post, settings: dict) -> None:
     recipients = settings["notify_emails"]
@@ -15,10 +17,8 @@ def email_owner(comment, post, settings: dict) -> None:
     message["Subject"] = f"[{current_app.config['SITE']['title']}] New comment on “{post.title}”"
     message["From"] = settings["mail_from"]
     message["To"] = ", ".join(recipients)
-    link = current_app.config["SITE"]["url"] + url_for(
-        "posts.detail", slug=post.slug, _anchor=f"comment-{comment.id}"
-    )
-    queue = current_app.config["SITE"]["url"] + url_for("comments.queue")
+    link = site_url() + url_for("posts.detail", slug=post.slug, _anchor=f"comment-{comment.id}")
+    queue = site_url() + url_for("comments.queue")
     message.set_content(
         f"{comment.author_name} <{comment.author_email}> wrote ({state}):\n\n"
         f"{comment.body}\n\nRead it: {link}\nModerate: {queue}\n"
