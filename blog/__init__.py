@@ -15,6 +15,7 @@ from blog import (
     config,
     database,
     health,
+    jobs,
     migrating,
     page_cache,
     posts,
@@ -63,6 +64,7 @@ def create_app(test_config=None):
     throttle.init_app(app)
     auth.init_app(app)
     scheduling.init_app(app)  # scheduled posts go out by themselves
+    jobs.init_app(app)  # email and rebuilds, off the reader's request
     media_storage.init_app(app)  # /uploads/
     theme.init_app(app)  # instance/static/ at /site/, site.css on every page
     caching.init_app(app)  # ETag, Last-Modified, Cache-Control; fingerprinted static files

@@ -1,5 +1,7 @@
 """The command line: flask --app app db|user|post|plugins ..."""
 
+import logging
+import signal
 import sys
 
 import click
@@ -7,7 +9,7 @@ import flask_migrate
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from blog import scheduling, search
+from blog import jobs, scheduling, search
 from blog.accounts import AccountError, create_account
 from blog.auth import password_link
 from blog.command_errors import database_errors, fail
@@ -175,9 +177,31 @@ def search_rebuild():
     click.echo(f"Indexed {count} posts for search.")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs that are due, then stop.")
+@with_appcontext
+def worker(burst):
+    """Run background jobs (email, rebuilds) until stopped: RQ with REDIS_URL, else the
+    job table (which serving processes also work, unless [jobs] in_process = false)."""
+    queue = jobs.the_queue()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if isinstance(queue, jobs.DatabaseQueue):
+
+        def stop(signum, frame):
+            queue.stopped.set()
+            queue.wanted.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    click.echo(
+        f"Worker on the {type(queue).__name__}: " + ("due jobs" if burst else "Ctrl-C stops")
+    )
+    queue.work(burst=burst)
+
+
 def init_app(app) -> None:
     commands = (db_cli, user_cli, post_cli, list_plugins, publish_due, search_rebuild,
-                import_cli, export_cli)  # fmt: skip
+                import_cli, export_cli, worker)  # fmt: skip
     for command in commands:
         app.cli.add_command(command)
     pm = plugin_manager(app)

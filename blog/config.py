@@ -71,6 +71,12 @@ MAIL_DEFAULTS = {"host": "", "port": 25, "security": "none", "username": "",
 PROXY_DEFAULTS = {"trusted": [], "hops": 1, "internal_uploads": ""}
 
 
+# Background jobs (blog/jobs.py): how long before the first retry of a failed job (then
+# three times longer each time), and whether serving processes run queued jobs themselves
+# (without Redis; set false when `flask --app app worker` runs as its own service).
+JOBS_DEFAULTS = {"first_retry_seconds": 10, "in_process": True}
+
+
 def defaults() -> dict:
     """Settings every app starts from, before config.toml or a test mapping."""
     return {
@@ -79,6 +85,7 @@ def defaults() -> dict:
         "ACCOUNTS": {"require_two_factor": []},
         "MAIL": dict(MAIL_DEFAULTS),
         "PROXY": dict(PROXY_DEFAULTS),
+        "JOBS": dict(JOBS_DEFAULTS),
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Cookies a script cannot read and another site cannot send along.
@@ -145,7 +152,7 @@ def write_new_config(path: Path) -> None:
 def parse(data: dict, filename: str, instance_folder: str) -> dict:
     """Check the TOML document and turn it into app.config keys."""
     known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict, "cache": dict,
-             "accounts": dict, "mail": dict, "proxy": dict}  # fmt: skip
+             "accounts": dict, "mail": dict, "proxy": dict, "jobs": dict}  # fmt: skip
     check_keys(data, known, filename, "")
     site = dict(SITE_DEFAULTS)
     site_types = {
@@ -202,9 +209,15 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
         raise ConfigError(f'{filename}: mail.security must be "none", "starttls" or "tls"')
 
     proxy = parse_proxy(data.get("proxy", {}), filename)
+    jobs = {**JOBS_DEFAULTS, **data.get("jobs", {})}
+    check_keys(data.get("jobs", {}), {"first_retry_seconds": int, "in_process": bool}, filename,
+               "jobs.")  # fmt: skip
+    if jobs["first_retry_seconds"] < 1:
+        raise ConfigError(f"{filename}: jobs.first_retry_seconds must be at least 1")
 
     config = {
         "PROXY": proxy,
+        "JOBS": jobs,
         "ACCOUNTS": {"require_two_factor": list(required)},
         "MAIL": mail,
         "CACHE": data.get("cache", {}),

@@ -1,18 +1,25 @@
-"""Email the site sends itself (a password link asked for on the login page), through the
-SMTP server `[mail]` names. Off until `[mail] host` is set.
+"""Email the site sends (a password link, plugins' notifications), through the SMTP server
+`[mail]` names. Off until `[mail] host` is set.
 
-A message goes out after its answer has reached the browser (Werkzeug's call_on_close),
-so that how long the mail server takes never shows in the answer: "forgot password"
-answers alike whether or not an account exists. A message that cannot be sent is
-logged. (Moving it to the job queue, which retries, is the self-hosting issue's.)
+Every message goes out through the job queue (blog/jobs.py, task "mail.send"): never
+inside a reader's request, and a mail server that is down delays a message (the job is
+tried again, with backoff) instead of losing it. send_later() queues it with the
+transaction in hand; send_after() queues it once the answer has reached the browser, so
+that even the queueing never shows in the answer's timing ("forgot password" answers
+alike whether or not an account exists).
 """
 
+import email
+import email.policy
 import os
 import smtplib
 import ssl
 from email.message import EmailMessage
 
 from flask import current_app
+
+from blog.database import db
+from blog.jobs import enqueue, task
 
 SECURITY = ("none", "starttls", "tls")
 TIMEOUT = 10
@@ -49,15 +56,33 @@ def send(mail: EmailMessage, settings: dict) -> None:
         smtp.send_message(mail)
 
 
+@task("mail.send")
+def send_queued(message: str, server: dict | None = None) -> None:
+    """The job: send `message` (as text) through `server`, else the [mail] settings now in
+    force (a password never travels in the queue: MAIL_PASSWORD is read here)."""
+    settings = {**current_app.config["MAIL"], **(server or {})}
+    if not settings.get("host"):
+        raise RuntimeError("[mail] host is not set: nothing can be sent")
+    send(email.message_from_string(message, policy=email.policy.default), settings)
+
+
+def send_later(mail: EmailMessage, server: dict | None = None) -> None:
+    """Queue `mail`; it goes once this transaction commits. `server` overrides [mail]'s
+    host, port, security and username (a plugin's own SMTP settings)."""
+    enqueue("mail.send", message=mail.as_string(), server=server)
+
+
 def send_after(response, mail: EmailMessage) -> None:
-    """Send `mail` once `response` has been delivered."""
+    """Queue `mail` once `response` has been delivered."""
     app = current_app._get_current_object()
-    settings = dict(app.config["MAIL"])
 
-    def deliver():
-        try:
-            send(mail, settings)
-        except (OSError, smtplib.SMTPException) as error:
-            app.logger.error("could not email %s: %s", mail["To"], error)
+    def queue_it():
+        with app.app_context():
+            try:
+                send_later(mail)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                app.logger.exception("could not queue an email to %s", mail["To"])
 
-    response.call_on_close(deliver)
+    response.call_on_close(queue_it)

@@ -334,9 +334,6 @@ class ImportedItem(db.Model):
 
 
 # Every table defined above; a plugin's tables are named "<plugin>_<thing>".
-CORE_TABLES = frozenset(db.Model.metadata.tables)
-
-
 class SecurityEvent(db.Model):
     """One line of the admins' security log (blog/security_log.py writes them all).
 
@@ -382,3 +379,25 @@ class Passkey(db.Model):
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class Job(db.Model):
+    """A background job waiting, running or failed, when the queue is the database
+    (blog/jobs.py; with Redis, RQ keeps them). A job that succeeds is deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))
+    arguments: Mapped[str] = mapped_column(Text)  # JSON
+    state: Mapped[str] = mapped_column(String(10), default="queued")  # running, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_job_state_run_after", "state", "run_after"),)
+
+
+# Every table above; plugins' tables are named after their plugin ("comments_...").
+CORE_TABLES = frozenset(db.Model.metadata.tables)

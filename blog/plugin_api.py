@@ -14,6 +14,8 @@ from blog.caching import site_changed, until_site_changes
 from blog.config import ConfigError
 from blog.feeds import FEED_LENGTH, atom_response, xml_response
 from blog.forms import public_form, session_token_for_users
+from blog.jobs import enqueue, task
+from blog.mail import send_later
 from blog.page_cache import (
     LISTS,
     NAV,
@@ -57,6 +59,9 @@ __all__ = [
     "render_fragment",
     "render_reader_markdown",  # readers' Markdown (comments): a small, safe subset
     "session_token_for_users",
+    "enqueue",  # queue a background job: enqueue("myplugin.task", **json_arguments)
+    "send_later",  # queue an email (an EmailMessage); sent by a background job
+    "task",  # register a background job's function: @task("myplugin.task")
     "site_url",  # the site's public address for links out (https:// when served so)
     "site_changed",  # in a transaction that changes what readers see: site_changed(*tags)
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set

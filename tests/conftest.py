@@ -46,6 +46,15 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+def run_jobs(app) -> None:
+    """Run the background jobs that are due, as `flask --app app worker --burst` does (tests
+    start no worker thread: TESTING)."""
+    from blog import jobs
+
+    with app.app_context():
+        jobs.the_queue().work(burst=True)
+
+
 def app_config(tmp_path: Path, enabled=(), **plugin_settings) -> dict:
     return {
         # Redis (in CI) is shared by every test: each app counts under its own prefix.

@@ -10,7 +10,7 @@ import pytest
 
 from blog.database import db
 from blog.models import SecurityEvent
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, run_jobs
 
 
 @pytest.fixture
@@ -28,7 +28,8 @@ def link_in(envelope) -> str:
 def ask(client, name):
     with client.post("/password/forgot", data={"username": name}) as answer:
         answer.get_data()
-    return answer  # closed: the email goes out once the answer is delivered
+    run_jobs(client.application)  # closed: the email is queued once the answer is delivered
+    return answer
 
 
 def test_the_link_arrives_works_once_and_logs_in(app, client, add_user, mailing):

@@ -508,6 +508,10 @@ TABLE = [
     ),
     Ask("/admin/export/wordpress.xml", "POST", "/admin/export/wordpress.xml", ADMIN_ONLY),
     Ask("/admin/security", "GET", "/admin/security", ADMIN_ONLY),
+    Ask("/admin/jobs", "GET", "/admin/jobs", ADMIN_ONLY),
+    # No job has failed here (tests/test_jobs.py retries and deletes real ones).
+    Ask("/admin/jobs/<job_id>/retry", "POST", "/admin/jobs/1/retry", (LOGIN, 403, 403, 403, 404)),
+    Ask("/admin/jobs/<job_id>/delete", "POST", "/admin/jobs/1/delete", (LOGIN, 403, 403, 403, 404)),
     Ask("/admin/security", "GET", "/admin/security?event=nonsense", (LOGIN, 403, 403, 403, 404)),
     # The admin: people.
     Ask("/admin/profile", "GET", "/admin/profile", LOGGED_IN),

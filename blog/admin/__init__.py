@@ -8,7 +8,7 @@ site.py       categories, users, profile and site settings
 security.py   two-factor login, the rule that some roles use it, the security log
 """
 
-from blog.admin import editor, media, posts, security, site  # noqa: F401 -- routes join bp
+from blog.admin import editor, jobs, media, posts, security, site  # noqa: F401 -- routes join bp
 from blog.admin.blueprint import bp
 
 __all__ = ["bp"]

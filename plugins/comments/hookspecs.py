@@ -14,5 +14,7 @@ def comment_posted(comment, post) -> None:
     Called by the comments plugin for every comment it accepts, approved or
     held for moderation (see comment.status: "approved", "pending" or "spam").
     `post` is the commented post. An exception here is logged and does not
-    undo the comment. Keep it quick: the commenter's request waits for it.
+    undo the comment. Keep it quick: the commenter's request waits for it; slow
+    work goes to a background job (blog.plugin_api.enqueue or send_later), and
+    what the implementations queue is committed together after they all return.
     """

@@ -394,7 +394,9 @@ def create(post_id):
         abort(404)  # the post or the parent was deleted while the form was open
     try:
         hooks().comment_posted(comment=comment, post=post)
+        db.session.commit()  # what the hooks queued (the notification email)
     except Exception:
+        db.session.rollback()
         current_app.logger.exception("comment_posted failed for comment %s", comment.id)
     response = redirect(
         url_for("posts.detail", slug=post.slug, _anchor=f"comment-{comment.id}"), 303
