@@ -3,17 +3,21 @@
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import click
 import flask_migrate
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
+from blog import backup as backups
 from blog import jobs, scheduling, search
 from blog.accounts import AccountError, create_account
 from blog.auth import password_link
 from blog.command_errors import database_errors, fail
 from blog.database import db, refresh_planner_statistics
+from blog.doctor import doctor
 from blog.editing import PostData, PostError, categories_from_names, save_post, tags_from_names
 from blog.models import ROLES, STATUSES, Post, User
 from blog.plugins import (
@@ -199,9 +203,44 @@ def worker(burst):
     queue.work(burst=burst)
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@database_errors
+def backup(file):
+    """Write the whole site (every table, the uploads, the site's own files) to FILE."""
+    try:
+        manifest = backups.write_backup(file)
+    except OSError as error:
+        fail(f"{file}: {error.strerror or error}")
+    rows, files = sum(manifest["tables"].values()), backups.file_count(manifest)
+    click.echo(f"Backed up {rows} rows of {len(manifest['tables'])} tables and {files} files "
+               f"to {file} ({file.stat().st_size:,} bytes).")  # fmt: skip
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@database_errors
+def restore(file):
+    """Bring the backup FILE into this empty instance (on any database engine)."""
+    try:
+        manifest = backups.restore_backup(file)
+    except backups.BackupError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"{error.filename or file}: {error.strerror or error}")
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        fail(f"restore failed and was undone: {reason}")
+    rows, files = sum(manifest["tables"].values()), backups.file_count(manifest)
+    click.echo(f"Restored {rows} rows of {len(manifest['tables'])} tables and {files} files "
+               f"from {file} (made {manifest['made_at']} on {manifest['engine']}).")  # fmt: skip
+
+
 def init_app(app) -> None:
     commands = (db_cli, user_cli, post_cli, list_plugins, publish_due, search_rebuild,
-                import_cli, export_cli, worker)  # fmt: skip
+                import_cli, export_cli, worker, doctor, backup, restore)  # fmt: skip
     for command in commands:
         app.cli.add_command(command)
     pm = plugin_manager(app)

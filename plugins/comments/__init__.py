@@ -14,9 +14,9 @@ Settings, in instance/config.toml:
     max_length = 5000          # characters
     blocklist = []             # words, or IP addresses, whose comments are refused
     notify_emails = []         # who is emailed about each new comment (off when empty)
-    smtp_host = "127.0.0.1"
-    smtp_port = 25
-    mail_from = "pressroom@localhost"
+    smtp_host = "127.0.0.1"    # these three only while the site's [mail] host is unset;
+    smtp_port = 25             # with it, notifications go through [mail]. Either way a
+    mail_from = "pressroom@localhost"  # background job sends them (blog/jobs.py)
 """
 
 from pathlib import Path

@@ -16,7 +16,8 @@ def email_owner(comment, post, settings: dict) -> None:
     message = EmailMessage()
     state = "awaiting moderation" if comment.status == "pending" else comment.status
     message["Subject"] = f"[{current_app.config['SITE']['title']}] New comment on “{post.title}”"
-    message["From"] = settings["mail_from"]
+    site_mail = current_app.config["MAIL"]
+    message["From"] = site_mail["from"] if site_mail["host"] else settings["mail_from"]
     message["To"] = ", ".join(recipients)
     link = site_url() + url_for("posts.detail", slug=post.slug, _anchor=f"comment-{comment.id}")
     queue = site_url() + url_for("comments.queue")
@@ -27,4 +28,4 @@ def email_owner(comment, post, settings: dict) -> None:
     # The site's [mail] server when it has one; else this plugin's own smtp_host and port.
     own = {"host": settings["smtp_host"], "port": settings["smtp_port"], "security": "none",
            "username": ""}  # fmt: skip
-    send_later(message, None if current_app.config["MAIL"]["host"] else own)
+    send_later(message, None if site_mail["host"] else own)
