@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/related_speed.py
 	$(BIN)/python bench/wordpress_import.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/backup.py
 
 # wapiti and sqlmap (apt-get install wapiti sqlmap chromium) and the full XSS lists in
 # Chromium, against a throwaway site: long (an hour and more), so not in `make test`.

@@ -16,6 +16,7 @@ from blog import (
     database,
     health,
     jobs,
+    logs,
     migrating,
     page_cache,
     posts,
@@ -55,7 +56,8 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
         app.config["SITE"] = {**config.SITE_DEFAULTS, **app.config["SITE"]}
 
-    app.before_request(refuse_unknown_hosts)  # first: before anything builds an address
+    logs.init_app(app)  # first: every line of a request says which one, and who asked
+    app.before_request(refuse_unknown_hosts)  # before anything builds an address
     app.before_request(drop_nul_bytes)
     database.init_app(app)
     migrating.init_app(app)  # flask alembic …, one branch per plugin

@@ -1,6 +1,5 @@
 """The command line: flask --app app db|user|post|plugins ..."""
 
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -188,7 +187,6 @@ def worker(burst):
     """Run background jobs (email, rebuilds) until stopped: RQ with REDIS_URL, else the
     job table (which serving processes also work, unless [jobs] in_process = false)."""
     queue = jobs.the_queue()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if isinstance(queue, jobs.DatabaseQueue):
 
         def stop(signum, frame):

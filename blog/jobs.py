@@ -38,6 +38,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from blog.database import db
+from blog.logs import job_context
 from blog.models import Job, utcnow
 from blog.throttle import key_prefix
 
@@ -214,7 +215,8 @@ class DatabaseQueue:
     def run(self, job: Job) -> None:
         job_id, name, encoded, attempts = job.id, job.task, job.arguments, job.attempts
         try:
-            perform(name, encoded)
+            with job_context(job_id, name):
+                perform(name, encoded)
             db.session.execute(db.delete(Job).where(Job.id == job_id))
             db.session.commit()  # the task's own writes and the job's end, together
             log.info("job %s %s: done (try %s)", job_id, name, attempts)
@@ -366,8 +368,12 @@ class RedisQueue:
 
 def run_rq_job(name: str, encoded: str) -> None:
     """What an RQ worker calls: the task, then commit its writes (or roll them back)."""
+    from rq import get_current_job
+
+    current = get_current_job()
     try:
-        perform(name, encoded)
+        with job_context(current.id if current else "-", name):
+            perform(name, encoded)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -99,7 +99,7 @@ def gunicorn_options() -> list[str]:
     at = command.index("--bind")
     assert command[at + 1] == "127.0.0.1:8000"
     options = command[1:at] + command[at + 2 :]
-    return [option for option in options if option != "--access-logfile" and option != "-"]
+    return options
 
 
 class Nginx:
@@ -328,6 +328,8 @@ def test_over_https_cookies_are_secure_and_hsts_is_sent(deployed):
     status, headers, _ = reader.get("/")
     assert status == 200
     assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    if proxy.name == "nginx":  # its $request_id, which the app's log lines carry
+        assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
     token = reader.token("/login")
     status, headers, _ = reader.post_form(
         "/login", {"csrf_token": token, "username": "ann", "password": PASSWORD, "remember": "y"}
