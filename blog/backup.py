@@ -7,7 +7,7 @@ The file is a zip archive:
                            member its SHA-256 and size (and each table's row count)
     tables/<name>.jsonl    a table: a first line naming the columns, then one JSON list a
                            row, in primary-key order (datetimes in ISO 8601, bytes base64)
-    files/uploads/...      the media library (instance/uploads)
+    files/uploads/...      the media library (instance/uploads, or its bucket)
     files/static/...       the site's own stylesheet and files (instance/static)
     files/templates/...    the site's own templates (instance/templates)
 
@@ -43,6 +43,8 @@ from sqlalchemy.engine import Connection
 
 from blog import caching, config, search
 from blog.database import db
+from blog.media.storage import CHECKED_TYPES
+from blog.media.stores import library
 from blog.plugins import enabled_migration_branches
 
 FORMAT = "pressroom-backup"
@@ -207,9 +209,20 @@ def dump_table(connection: Connection, table: Table, archive) -> tuple[int, Memb
 
 
 def dump_files(archive, instance: Path) -> Iterator[tuple[str, dict]]:
-    """The instance's folders of files, as they are now (a file removed meanwhile is left
-    out: files are never rewritten under the same name, only added and removed)."""
-    for folder in FOLDERS:
+    """The media library (from its store: the folder or a bucket) and the site's own files,
+    as they are now (a file removed meanwhile is left out: files are never rewritten
+    under the same name, only added and removed)."""
+    store = library()
+    for key in store.keys():
+        name = f"files/uploads/{key}"
+        member = Member(archive, name)
+        try:
+            for chunk in store.read(key):
+                member.write(chunk)
+        except FileNotFoundError:
+            pass  # removed meanwhile: kept empty rather than half-written into the zip
+        yield name, member.close()
+    for folder in FOLDERS[1:]:
         root = instance / folder
         if not root.is_dir():
             continue
@@ -217,12 +230,8 @@ def dump_files(archive, instance: Path) -> Iterator[tuple[str, dict]]:
             if not path.is_file() or path.is_symlink():
                 continue
             name = f"files/{folder}/{path.relative_to(root).as_posix()}"
-            try:
-                source = path.open("rb")
-            except FileNotFoundError:
-                continue
             member = Member(archive, name)
-            with source:
+            with path.open("rb") as source:
                 while chunk := source.read(CHUNK):
                     member.write(chunk)
             yield name, member.close()
@@ -242,6 +251,9 @@ def read_manifest(archive: zipfile.ZipFile, path: Path) -> dict:
         raise BackupError(f"{path}: not a Pressroom backup (no manifest.json)") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{path}: not a Pressroom backup (manifest.json is another's)")
+    if not manifest.get("revisions"):
+        raise BackupError(f"{path}: the backup records no schema revision (its database was "
+                          "never set up with `flask db upgrade`)")  # fmt: skip
     if manifest.get("version") != FORMAT_VERSION:
         raise BackupError(f"{path}: backup format {manifest.get('version')} is not one this "
                           f"Pressroom reads ({FORMAT_VERSION}); use a newer Pressroom")  # fmt: skip
@@ -316,7 +328,9 @@ def check_target(manifest: dict) -> None:
             "a new instance (PRESSROOM_INSTANCE, DATABASE_URL)"
         )
     instance = Path(current_app.instance_path)
-    for folder in FOLDERS:
+    if next(iter(library().keys()), None) is not None:
+        raise BackupError("the media library here is not empty: restore into a new instance")
+    for folder in FOLDERS[1:]:
         if (instance / folder).is_dir() and any((instance / folder).iterdir()):
             raise BackupError(f"{instance / folder} is not empty: restore into a new instance")
     enabled = set(current_app.config["PLUGINS"].get("enabled", []))
@@ -344,7 +358,7 @@ def restore_backup(path: Path) -> dict:
     with archive:
         check_target(manifest)
         instance = Path(current_app.instance_path)
-        placed: list[Path] = []
+        placed: list[Path | str] = []
         with db.engine.connect() as connection:
             had_schema = bool(revisions(connection))
         try:
@@ -353,15 +367,17 @@ def restore_backup(path: Path) -> dict:
                 flask_migrate.upgrade(revision=revision)
             with db.engine.begin() as connection:
                 load_tables(connection, archive, manifest)
-            placed = place_files(archive, manifest, instance)
+            place_files(archive, manifest, instance, placed)
             upgrade_to_heads()
             search.rebuild()
             db.session.commit()
         except BaseException:
             db.session.rollback()
-            for folder in FOLDERS:
-                if instance / folder in placed:
-                    shutil.rmtree(instance / folder, ignore_errors=True)
+            for place in placed:
+                if isinstance(place, str):
+                    library().delete(place)
+                else:
+                    shutil.rmtree(place, ignore_errors=True)
             clear_database()
             if had_schema:  # as `db upgrade` had left it
                 upgrade_to_heads()
@@ -469,18 +485,23 @@ def reset_sequence(connection: Connection, table: Table) -> None:
         )
 
 
-def place_files(archive: zipfile.ZipFile, manifest: dict, instance: Path) -> list[Path]:
-    """Write the backup's files into the instance folder; the folders made."""
-    made = []
-    for folder in FOLDERS:
+def place_files(archive: zipfile.ZipFile, manifest: dict, instance: Path, made: list) -> None:
+    """Put the backup's files in place: uploads into the library's store, the rest into the
+    instance folder; what was made (keys and folders) goes into `made`, to be removed if
+    this or a later step fails."""
+    for folder in FOLDERS[1:]:
         if any(name.startswith(f"files/{folder}/") for name in manifest["members"]):
             (instance / folder).mkdir(parents=True, exist_ok=True)
             made.append(instance / folder)
+    store = library()
     for name in manifest["members"]:
-        if not name.startswith("files/"):
-            continue
-        target = instance / name.removeprefix("files/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(name) as source, open(target, "wb") as out:
-            shutil.copyfileobj(source, out, CHUNK)
-    return made
+        if name.startswith("files/uploads/"):
+            key = name.removeprefix("files/uploads/")
+            mimetype = CHECKED_TYPES.get(key.rpartition(".")[2].lower(), "application/octet-stream")
+            store.create(key, archive.read(name), mimetype)
+            made.append(key)
+        elif name.startswith("files/"):
+            target = instance / name.removeprefix("files/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(name) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)

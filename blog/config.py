@@ -77,6 +77,12 @@ PROXY_DEFAULTS = {"trusted": [], "hops": 1, "internal_uploads": ""}
 JOBS_DEFAULTS = {"first_retry_seconds": 10, "in_process": True}
 
 
+# Where the media library's files live (blog/media/stores.py): "folder" (instance/uploads)
+# or "s3", a bucket of an S3-compatible store; its keys come from the environment
+# (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from this file.
+MEDIA_DEFAULTS = {"storage": "folder", "bucket": "", "endpoint": "", "region": "", "prefix": ""}
+
+
 def defaults() -> dict:
     """Settings every app starts from, before config.toml or a test mapping."""
     return {
@@ -86,6 +92,7 @@ def defaults() -> dict:
         "MAIL": dict(MAIL_DEFAULTS),
         "PROXY": dict(PROXY_DEFAULTS),
         "JOBS": dict(JOBS_DEFAULTS),
+        "MEDIA": dict(MEDIA_DEFAULTS),
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Cookies a script cannot read and another site cannot send along.
@@ -151,8 +158,8 @@ def write_new_config(path: Path) -> None:
 
 def parse(data: dict, filename: str, instance_folder: str) -> dict:
     """Check the TOML document and turn it into app.config keys."""
-    known = {"secret_key": str, "site": dict, "database": dict, "plugins": dict, "cache": dict,
-             "accounts": dict, "mail": dict, "proxy": dict, "jobs": dict}  # fmt: skip
+    tables = ("site", "database", "plugins", "cache", "accounts", "mail", "proxy", "jobs", "media")
+    known = {"secret_key": str, **dict.fromkeys(tables, dict)}
     check_keys(data, known, filename, "")
     site = dict(SITE_DEFAULTS)
     site_types = {
@@ -215,7 +222,15 @@ def parse(data: dict, filename: str, instance_folder: str) -> dict:
     if jobs["first_retry_seconds"] < 1:
         raise ConfigError(f"{filename}: jobs.first_retry_seconds must be at least 1")
 
+    media = {**MEDIA_DEFAULTS, **data.get("media", {})}
+    check_keys(data.get("media", {}), dict.fromkeys(MEDIA_DEFAULTS, str), filename, "media.")
+    if media["storage"] not in ("folder", "s3"):
+        raise ConfigError(f'{filename}: media.storage must be "folder" or "s3"')
+    if media["storage"] == "s3" and not media["bucket"]:
+        raise ConfigError(f"{filename}: media.bucket names the bucket when media.storage is s3")
+
     config = {
+        "MEDIA": media,
         "PROXY": proxy,
         "JOBS": jobs,
         "ACCOUNTS": {"require_two_factor": list(required)},

@@ -388,3 +388,61 @@ def smtp_server():
     controller.start()
     yield port, handler.messages
     controller.stop()
+
+
+# The local PostgreSQL, for tests that move a site between engines on either pass.
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str:
+    """The PostgreSQL the suite may use: DATABASE_URL's, else the local server's."""
+    url = DATABASE_URL if ON_POSTGRES else LOCAL_POSTGRES
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            pass
+    except Exception:
+        skip_unless_ci(f"no PostgreSQL at {url}")
+    finally:
+        engine.dispose()
+    return url
+
+
+class Sites:
+    """Apps on databases of their own, each with its own instance folder."""
+
+    def __init__(self, tmp_path: Path, monkeypatch):
+        self.tmp_path, self.monkeypatch, self.made = tmp_path, monkeypatch, []
+
+    def make(self, name: str, engine: str, upgrade: bool = True, **config):
+        if engine == "postgresql":
+            url = postgres_url()
+            reset_postgres_schema(url)
+        else:
+            url = f"sqlite:///{self.tmp_path / f'{name}.sqlite3'}"
+        instance = self.tmp_path / name
+        self.monkeypatch.setenv("PRESSROOM_INSTANCE", str(instance))
+        settings = app_config(self.tmp_path, ["categories", "related_posts", "comments"])
+        settings.update(SQLALCHEMY_DATABASE_URI=url, TESTING=False, WTF_CSRF_ENABLED=False)
+        settings.update(config)
+        app = create_app(settings)
+        self.made.append((app, url))
+        if upgrade:
+            result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+            assert result.exit_code == 0, result.output
+        return app
+
+    def close(self):
+        for app, url in self.made:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            if url.startswith("postgresql"):
+                reset_postgres_schema(url)
+
+
+@pytest.fixture
+def sites(tmp_path, monkeypatch):
+    made = Sites(tmp_path, monkeypatch)
+    yield made
+    made.close()

@@ -15,58 +15,15 @@ from PIL import Image
 from sqlalchemy import inspect, select
 
 from blog import backup as backups
-from blog import create_app
 from blog.accounts import create_account
 from blog.database import db
 from blog.editing import PostData, categories_from_names, save_post, tags_from_names
 from blog.media.storage import store_image
 from blog.models import User
 from plugins.comments.models import Comment
-from tests.conftest import DATABASE_URL, ON_POSTGRES, app_config, reset_postgres_schema
+from tests.conftest import ON_POSTGRES
 
-PLUGINS = ["categories", "related_posts", "comments"]
 PASSWORD = "a long enough password"
-
-
-class Sites:
-    """Apps on databases of their own, each with its own instance folder."""
-
-    def __init__(self, tmp_path: Path, monkeypatch):
-        self.tmp_path, self.monkeypatch, self.made = tmp_path, monkeypatch, []
-
-    def make(self, name: str, engine: str, upgrade: bool = True):
-        if engine == "postgresql":
-            if not ON_POSTGRES:
-                pytest.skip("PostgreSQL runs in CI's second pass (DATABASE_URL)")
-            url = DATABASE_URL
-            reset_postgres_schema(url)
-        else:
-            url = f"sqlite:///{self.tmp_path / f'{name}.sqlite3'}"
-        instance = self.tmp_path / name
-        self.monkeypatch.setenv("PRESSROOM_INSTANCE", str(instance))
-        settings = app_config(self.tmp_path, PLUGINS)
-        settings.update(SQLALCHEMY_DATABASE_URI=url, TESTING=False, WTF_CSRF_ENABLED=False)
-        app = create_app(settings)
-        self.made.append((app, url))
-        if upgrade:
-            result = app.test_cli_runner().invoke(args=["db", "upgrade"])
-            assert result.exit_code == 0, result.output
-        return app
-
-    def close(self):
-        for app, url in self.made:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-            if url.startswith("postgresql"):
-                reset_postgres_schema(url)
-
-
-@pytest.fixture
-def sites(tmp_path, monkeypatch):
-    made = Sites(tmp_path, monkeypatch)
-    yield made
-    made.close()
 
 
 def png(colour=(200, 30, 30)) -> bytes:

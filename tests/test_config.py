@@ -138,7 +138,7 @@ def test_app_py_stops_with_one_line_and_no_traceback(instance):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "pressroom: config.toml: unknown key 'databse' "
-        "(known: accounts, cache, database, jobs, mail, plugins, proxy, secret_key, site)"
+        "(known: accounts, cache, database, jobs, mail, media, plugins, proxy, secret_key, site)"
     ]
 
 

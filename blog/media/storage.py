@@ -1,18 +1,19 @@
-"""The media library: cleaned images stored under instance/uploads/ and in the attachment
-table, removed from both, and served with headers that let caches keep them."""
+"""The media library: cleaned images stored in the library's store (the instance folder or
+an object store, blog/media/stores.py) and in the attachment table, removed from both,
+and served with headers that let caches keep them."""
 
 import re
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Flask, abort, current_app, request, send_from_directory
+from flask import Flask, abort, request
 from flask_login import current_user
-from werkzeug.security import safe_join
 
 from blog import sharing
 from blog.caching import site_changed
 from blog.database import db
+from blog.media import stores
 from blog.media.images import FORMATS, MediaError, Rendition, open_image, renditions
+from blog.media.stores import library, rendition_of
 from blog.models import PUBLIC_STATUSES, Attachment, Post, User, attachment_use, utcnow
 from blog.names import first_free, make_slug
 from blog.page_cache import post_pages
@@ -22,39 +23,38 @@ CHECKED_TYPES = {extension: mimetype for mimetype, extension in FORMATS.values()
 _RENDITION = re.compile(r"-\d+w(?=\.\w+$)")  # photo-640w.jpg is a size of photo.jpg
 
 
-def uploads_folder() -> Path:
-    return Path(current_app.instance_path, "uploads")
-
-
-def free_stem(folder: Path, stem: str, extension: str) -> str:
+def free_stem(month: str, stem: str, extension: str) -> str:
     """`stem`, or `stem-2`, `stem-3`… so that no stored file is ever overwritten."""
+    store = library()
 
     def taken(candidate: str) -> bool:
-        return (folder / f"{candidate}.{extension}").exists() or any(
-            folder.glob(f"{candidate}-*w.{extension}")
+        sizes = rendition_of(candidate, extension)
+        return store.exists(f"{month}/{candidate}.{extension}") or any(
+            sizes.match(key.rpartition("/")[2])
+            for key in store.keys_with_prefix(f"{month}/{candidate}-")
         )
 
     return first_free(stem, taken)
 
 
-def write_files(folder: Path, base: str, extension: str, files: list[Rendition]) -> list[Path]:
-    """Write the renditions under a name no other upload has; their paths, in order."""
+def write_files(month: str, base: str, extension: str, files: list[Rendition]) -> list[str]:
+    """Write the renditions under a name no other upload has; their keys, in order."""
+    store = library()
     for _attempt in range(10):
-        stem = free_stem(folder, base, extension)
-        written: list[Path] = []
+        stem = free_stem(month, base, extension)
+        written: list[str] = []
         try:
             for rendition in files:
-                target = folder / f"{stem}{rendition.suffix}.{extension}"
-                with open(target, "xb") as out:  # "x": another upload may have just taken it
-                    written.append(target)
-                    out.write(rendition.data)
+                key = f"{month}/{stem}{rendition.suffix}.{extension}"
+                store.create(key, rendition.data, CHECKED_TYPES[extension])
+                written.append(key)
             return written
         except FileExistsError:
-            for path in written:
-                path.unlink(missing_ok=True)
+            for key in written:
+                store.delete(key)
         except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
+            for key in written:
+                store.delete(key)
             raise
     raise MediaError("Too many uploads with this file name at once; try again.", 409)
 
@@ -68,14 +68,12 @@ def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None
     pillow_format = image.format
     mime_type, extension = FORMATS[pillow_format]
     month = utcnow().strftime("%Y/%m")
-    folder = uploads_folder() / month
-    folder.mkdir(parents=True, exist_ok=True)
     name = Path(filename or "").stem
     base = make_slug(name, max_length=60) or "image"
     files = renditions(image, pillow_format)
-    written = write_files(folder, base, extension, files)
+    written = write_files(month, base, extension, files)
     try:
-        original = f"{month}/{written[0].name}"
+        original = written[0]
         attachment = Attachment(
             url=f"{URL_PREFIX}{original}",
             path=original,
@@ -86,8 +84,8 @@ def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None
             height=files[0].height,
             size_bytes=sum(len(rendition.data) for rendition in files),
             srcset=", ".join(
-                f"{URL_PREFIX}{month}/{path.name} {rendition.width}w"
-                for path, rendition in sorted(
+                f"{URL_PREFIX}{key} {rendition.width}w"
+                for key, rendition in sorted(
                     zip(written, files, strict=True), key=lambda pair: pair[1].width
                 )
             ),
@@ -97,19 +95,18 @@ def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        for path in written:
-            path.unlink(missing_ok=True)
+        for key in written:
+            library().delete(key)
         raise
     return attachment
 
 
-def stored_files(attachment: Attachment) -> list[Path]:
-    """Every file an uploaded attachment has on disk (none for imported media)."""
+def stored_files(attachment: Attachment) -> list[str]:
+    """The keys of every file an uploaded attachment has (none for imported media)."""
     if not attachment.path:
         return []
     urls = {attachment.url} | {part.split()[0] for part in attachment.srcset.split(",") if part}
-    root = uploads_folder()
-    return [root / url.removeprefix(URL_PREFIX) for url in urls if url.startswith(URL_PREFIX)]
+    return [url.removeprefix(URL_PREFIX) for url in urls if url.startswith(URL_PREFIX)]
 
 
 def delete_attachment(attachment: Attachment) -> None:
@@ -122,8 +119,8 @@ def delete_attachment(attachment: Attachment) -> None:
         site_changed(*map(post_pages, showing))
     db.session.delete(attachment)
     db.session.commit()
-    for path in files:
-        path.unlink(missing_ok=True)
+    for key in files:
+        library().delete(key)
 
 
 def attachment_at(filename: str) -> Attachment | None:
@@ -184,15 +181,7 @@ def serve_upload(filename: str):
     public = shown_in_public(attachment.id)
     if not public and not may_see_unpublished(attachment):
         abort(404)
-    internal = current_app.config["PROXY"]["internal_uploads"]
-    if internal:  # the app decides, the web server sends the bytes (deploy/nginx)
-        response = current_app.response_class(mimetype=mimetype)
-        response.headers["X-Accel-Redirect"] = internal + safe_join_or_404(filename)
-        response.headers["Content-Disposition"] = f'inline; filename="{Path(filename).name}"'
-    else:
-        response = send_from_directory(
-            uploads_folder(), filename, mimetype=mimetype, download_name=Path(filename).name
-        )
+    response = library().response(filename, mimetype, Path(filename).name)
     response.headers["Cache-Control"] = (
         "public, max-age=31536000, immutable" if public else "private, no-store"
     )
@@ -200,12 +189,6 @@ def serve_upload(filename: str):
     return response
 
 
-def safe_join_or_404(filename: str) -> str:
-    """The file's path below the uploads folder, as the web server will look it up."""
-    if safe_join(str(uploads_folder()), filename) is None:
-        abort(404)
-    return quote(filename)
-
-
 def init_app(app: Flask) -> None:
+    stores.init_app(app)
     app.add_url_rule("/uploads/<path:filename>", "uploads", serve_upload)
