@@ -17,7 +17,7 @@ from blog.models import (
 )
 from blog.wordpress.importer import import_wordpress
 from blog.wordpress.wxr import WxrError
-from tests.conftest import TEST_PASSWORD_HASH, shared_file
+from tests.conftest import TEST_PASSWORD_HASH, run_jobs, shared_file
 
 ALL_PLUGINS = ("categories", "related_posts", "comments")
 
@@ -412,7 +412,11 @@ def test_related_posts_are_rebuilt_only_when_an_import_brings_posts(make_app, mo
     monkeypatch.setattr(index, "rebuild", lambda: rebuilds.append(1) or real_rebuild())
 
     run_import(app, fixture("wordpress-seed.xml"))
+    assert rebuilds == []  # queued: the import does not wait for it
+    run_jobs(app)
+    assert rebuilds == [1]
     run_import(app, fixture("wordpress-seed.xml"))  # nothing new: the index stays
+    run_jobs(app)
 
     assert rebuilds == [1]
 

@@ -18,7 +18,14 @@ import click
 from flask import Blueprint
 
 from blog.database import db
-from blog.plugin_api import hookimpl, plugin_config, render_fragment, site_changed
+from blog.plugin_api import (
+    enqueue,
+    hookimpl,
+    plugin_config,
+    render_fragment,
+    site_changed,
+    task,
+)
 from plugins.related_posts import index
 from plugins.related_posts.models import HiddenBox
 from plugins.related_posts.picks import picks_for
@@ -78,11 +85,17 @@ def post_deleted(post):
 
 @hookimpl
 def import_finished(post_ids, summary):
-    # One rebuild learns the new posts' themes and fills every box at once; a re-import
-    # that brought nothing new leaves the index alone.
+    # One rebuild learns the new posts' themes and fills every box at once, in a background
+    # job (a large import must not hold the request or command); a re-import that brought
+    # nothing new leaves the index alone.
     if summary.created["posts"]:
-        index.rebuild()
-        site_changed()  # every box may show other posts now
+        enqueue("related_posts.rebuild")
+
+
+@task("related_posts.rebuild")
+def rebuild_in_background():
+    index.rebuild()
+    site_changed()  # every box may show other posts now
 
 
 @click.command("rebuild")
