@@ -29,7 +29,7 @@ import sqlalchemy
 from PIL import Image
 
 from tests.conftest import skip_unless_ci
-from tests.served_site import PROJECT, free_port, served_site
+from tests.served_site import BIN, PROJECT, free_port, served_site
 
 DEPLOY = PROJECT / "deploy"
 READER = "127.0.0.5"
@@ -177,7 +177,7 @@ class Reader:
 
     def __init__(self, port: int, cert: Path, source: str = READER, https: bool = True):
         self.port, self.source, self.https = port, source, https
-        self.context = ssl.create_default_context(cafile=str(cert))
+        self.context = ssl.create_default_context(cafile=str(cert)) if https else None
         self.cookies: dict[str, str] = {}
 
     def send(self, method: str, path: str, body=None, headers=None) -> tuple:
@@ -299,12 +299,19 @@ def deployed(request, tmp_path_factory, mail_server):
         folder = tmp_path / "proxy"
         folder.mkdir()
         proxy = request.param(folder, ports, cert, key, site.instance)
+        worker = None
+        if site.env.get("REDIS_URL"):  # the pressroom-worker service (without Redis: gunicorn)
+            worker = subprocess.Popen([BIN / "flask", "--app", "app", "worker"], cwd=PROJECT,
+                                      env=site.env, stdout=subprocess.DEVNULL)  # fmt: skip
         try:
             wait_for_port(ports["https"])
             yield proxy, site, ports, cert, received
         finally:
             proxy.process.terminate()
             proxy.process.wait(timeout=10)
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
 
 
 def log_in(reader: Reader) -> None:
