@@ -33,6 +33,16 @@ def expected_heads(app: Flask) -> tuple[ScriptDirectory, set[str]]:
     return found
 
 
+def redis_client(app: Flask, url: str) -> redis.Redis:
+    """One client (and connection pool) per process, with short timeouts."""
+    client = app.extensions.get("pressroom.health_redis")
+    if client is None:
+        client = app.extensions["pressroom.health_redis"] = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
+    return client
+
+
 def missing_migrations() -> set[str]:
     """Revisions this code expects that the database has not applied."""
     scripts, heads = expected_heads(current_app)
@@ -53,10 +63,7 @@ def check() -> dict[str, str]:
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
         try:
-            client = redis.Redis.from_url(
-                redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
-            )
-            client.ping()
+            redis_client(current_app, redis_url).ping()
         except redis.RedisError as error:
             problems["redis"] = type(error).__name__
     if "database" not in problems:
