@@ -117,6 +117,7 @@ def site(tmp_path_factory, s3_server):  # noqa: F811 -- the fixture
         f'secret_key = "two-hosts-{uuid.uuid4().hex}"\n'
         '[site]\nurl = "http://127.0.0.1"\n'
         '[plugins]\nenabled = ["categories", "comments"]\n'
+        '[plugins.comments]\nmin_seconds = 0\nmoderation = "none"\n'
         f'[media]\nstorage = "s3"\nbucket = "{bucket}"\nendpoint = "{s3_server}"\n'
         'region = "us-east-1"\n'
     )
@@ -276,6 +277,23 @@ def test_the_login_throttle_counts_across_both_hosts(site):
         answers.append(reader.post_form("/login", fields)[0])
     # 10 failures from one address in 15 minutes, wherever they were counted.
     assert answers[:10] == [422] * 10 and answers[10:] == [429, 429], answers
+
+
+def test_the_comment_rate_limit_counts_across_both_hosts(site):
+    a, b = site["hosts"]
+    writer = Browser()
+    writer.log_in(a.base)
+    assert writer.new_post(a.base, "Talk about it") == 302
+    answers = []
+    for number in range(7):  # 5 a minute from one address
+        reader = Reader((a, b)[number % 2].port, None, source="127.0.0.8", https=False)
+        status, _, page = reader.get("/talk-about-it/")
+        started = re.search(rb'name="started" type="hidden" value="([^"]+)"', page).group(1)
+        post_id = re.search(rb'action="/comments/(\d+)/#respond"', page).group(1).decode()
+        fields = {"name": "Reader", "email": "reader@example.com", "started": started.decode(),
+                  "body": f"Comment number {number}."}  # fmt: skip
+        answers.append(reader.post_form(f"/comments/{post_id}/", fields)[0])
+    assert answers[:5] == [303] * 5 and answers[5:] == [429, 429], answers
 
 
 def test_killing_a_host_mid_burst_loses_no_acknowledged_write(site):
