@@ -423,7 +423,7 @@ class Sites:
         instance = self.tmp_path / name
         self.monkeypatch.setenv("PRESSROOM_INSTANCE", str(instance))
         settings = app_config(self.tmp_path, ["categories", "related_posts", "comments"])
-        settings.update(SQLALCHEMY_DATABASE_URI=url, TESTING=False, WTF_CSRF_ENABLED=False)
+        settings.update(SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)  # TESTING: no threads
         settings.update(config)
         app = create_app(settings)
         self.made.append((app, url))
