@@ -4,6 +4,7 @@ Tests run on in-memory SQLite, or on the server DATABASE_URL names (PostgreSQL i
 with every table dropped and created again for each test.
 """
 
+import contextlib
 import copy
 import os
 import socket
@@ -367,9 +368,9 @@ def page(new_tab):
     return new_tab()
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+@contextlib.contextmanager
+def running_smtp_server():
+    """A real SMTP server on 127.0.0.1 that keeps what it receives: (port, messages)."""
     from aiosmtpd.controller import Controller
 
     class Keep:
@@ -386,8 +387,16 @@ def smtp_server():
     handler = Keep()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    yield port, handler.messages
-    controller.stop()
+    try:
+        yield port, handler.messages
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with running_smtp_server() as server:
+        yield server
 
 
 # The local PostgreSQL, for tests that move a site between engines on either pass.

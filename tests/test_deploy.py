@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy
 from PIL import Image
 
-from tests.conftest import skip_unless_ci
+from tests.conftest import running_smtp_server, skip_unless_ci
 from tests.served_site import BIN, PROJECT, free_port, served_site
 
 DEPLOY = PROJECT / "deploy"
@@ -257,22 +257,9 @@ def events(database_url: str) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def mail_server():
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-    from aiosmtpd.controller import Controller
-
-    class Keep:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
-            self.messages.append(envelope)
-            return "250 OK"
-
-    handler = Keep()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, handler.messages
-    controller.stop()
+    """One SMTP server for the module's sites (the deployment is made once per proxy)."""
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module", params=[Nginx, Caddy], ids=["nginx", "caddy"])
