@@ -118,7 +118,7 @@ def build(app) -> None:
 @contextlib.contextmanager
 def serve():
     """The sample site on a free port; yields a SampleSite."""
-    from blog import create_app
+    from blog import create_app, stop_threads
 
     with tempfile.TemporaryDirectory(prefix="pressroom-audit-") as folder:
         instance = Path(folder)
@@ -142,6 +142,7 @@ def serve():
             server.shutdown()
             thread.join(timeout=10)
             server.server_close()
+            stop_threads(app)  # before its database goes with the folder
             with app.app_context():
                 from blog.database import db
 

@@ -100,6 +100,16 @@ def create_app(test_config=None):
     return app
 
 
+def stop_threads(app: Flask) -> None:
+    """End the threads the app starts for itself (the scheduled-post timer, the job worker
+    without Redis), for an app dropped while its process goes on, as the audit's sample
+    site is. A serving process never needs this: its daemon threads end with it."""
+    app.extensions["pressroom_scheduler"].stop()
+    queue = jobs.queues(app)
+    if isinstance(queue, jobs.DatabaseQueue):
+        queue.stop()
+
+
 # Names that only ever lead back to the machine the request came from.
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
 

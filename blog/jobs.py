@@ -162,6 +162,13 @@ class DatabaseQueue:
                 self.thread = threading.Thread(target=self.loop, name="jobs", daemon=True)
                 self.thread.start()
 
+    def stop(self) -> None:
+        """End the thread (tests; a process that exits simply leaves the daemon thread)."""
+        self.stopped.set()
+        self.wanted.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
     def loop(self) -> None:
         while not self.stopped.is_set():
             with self.app.app_context():

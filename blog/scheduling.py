@@ -105,6 +105,12 @@ class Scheduler:
                 )
                 self.timer.start()
 
+    def stop(self) -> None:
+        """End the timer thread (tests; a process that exits simply leaves the daemon thread)."""
+        self.stopped.set()
+        if self.timer is not None:
+            self.timer.join(timeout=10)
+
     def run_timer(self) -> None:
         while not self.stopped.wait(CHECK_SECONDS):
             with self.app.app_context():

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -69,6 +70,30 @@ def app_config(tmp_path: Path, enabled=(), **plugin_settings) -> dict:
         # A copy, so that a test changing its app's settings leaves the marker's dict alone.
         "PLUGINS": {"enabled": list(enabled), **copy.deepcopy(plugin_settings)},
     }
+
+
+# The app's own background threads, by name (blog/jobs.py, blog/scheduling.py).
+APP_THREADS = ("jobs", "publish-due")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_app_thread_outlives_its_module(request):
+    """A job or timer thread left running polls a database that later tests drop, and logs
+    each failure with a traceback. Python 3.11.7 formats tracebacks with the `ast` module,
+    whose constructor is not thread-safe (CPython gh-106905): such a thread made unrelated
+    tests fail with "AST constructor recursion depth mismatch". Stop it and say which
+    module left it (per module, as a module-scoped site may serve several tests)."""
+    before = set(threading.enumerate())
+    yield
+    left = [
+        thread
+        for thread in threading.enumerate()
+        if thread not in before and thread.name in APP_THREADS and thread.is_alive()
+    ]
+    for thread in left:
+        thread._target.__self__.stop()  # the Scheduler or DatabaseQueue that runs it
+    names = [thread.name for thread in left]
+    assert not left, f"{request.module.__name__} left {names} running: blog.stop_threads(app)"
 
 
 @pytest.fixture

@@ -24,6 +24,14 @@ def instance(tmp_path, monkeypatch):
     return folder
 
 
+def serving_app():
+    """create_app() from config.toml, as a gunicorn worker builds it, but with no scheduler
+    or job thread (TESTING; see conftest's no_app_thread_outlives_its_test)."""
+    app = create_app()
+    app.testing = True
+    return app
+
+
 def write_config(folder: Path, text: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.toml").write_text(text, encoding="utf-8")
@@ -191,7 +199,7 @@ def test_saving_a_site_setting_keeps_the_owners_comments(instance):
 
 def test_every_worker_follows_site_settings_saved_by_another(instance):
     write_config(instance, 'secret_key = "x"\n[site]\ntitle = "Old"\n')
-    one, other = create_app(), create_app()  # two gunicorn workers of one site
+    one, other = serving_app(), serving_app()  # two gunicorn workers of one site
     with one.app_context():
         from blog.database import db
 
@@ -205,7 +213,7 @@ def test_every_worker_follows_site_settings_saved_by_another(instance):
 
 def test_a_broken_edit_keeps_the_settings_in_force(instance):
     write_config(instance, 'secret_key = "x"\n[site]\ntitle = "Kept"\n')
-    app = create_app()
+    app = serving_app()
     with app.app_context():
         from blog.database import db
 

@@ -89,7 +89,7 @@ def test_unknown_page_is_a_friendly_404(client):
     assert 'class="site-title"' in response.text
 
 
-@pytest.mark.config(PROPAGATE_EXCEPTIONS=False, TESTING=False)
+@pytest.mark.config(PROPAGATE_EXCEPTIONS=False)  # as in production, where TESTING is off
 def test_a_crash_is_a_friendly_500(app, client):
     @app.route("/boom")
     def boom():

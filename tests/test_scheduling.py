@@ -223,6 +223,5 @@ def test_the_timer_publishes_without_any_request(make_app, monkeypatch, tmp_path
         while status_of(app, 1) != "published" and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        schedule_.stopped.set()
-        schedule_.timer.join(timeout=5)
+        schedule_.stop()
     assert status_of(app, 1) == "published"

@@ -191,7 +191,9 @@ class Watcher:
         self.context.add_init_script(WATCH)
         self.context.route("**/*", self.only_this_site)
         self.tab = self.context.new_page()
-        self.tab.set_default_timeout(15_000)
+        # Past SECONDS a page is a finding already; the margin lets a slow page be reported
+        # with its time, rather than end the run (a list takes most of an hour).
+        self.tab.set_default_timeout(SECONDS * 3 * 1000)
         self.tab.on("dialog", self.dialog)
         self.findings: list[str] = []
         self.where = ""
@@ -217,7 +219,13 @@ class Watcher:
     def open(self, path: str, payload: str = "") -> None:
         self.where = f"{path} [{payload[:50]!r}]"
         started = time.monotonic()
-        self.tab.goto(path, wait_until="load")
+        from playwright.sync_api import TimeoutError as PageTimeout
+
+        try:
+            self.tab.goto(path, wait_until="load")
+        except PageTimeout:  # a finding like any other; the next page opens in a fresh load
+            self.findings.append(f"{self.where}: did not load in {SECONDS * 3} s")
+            return
         seconds = time.monotonic() - started
         if seconds > SECONDS:  # no payload may hold a worker (see test_bounded_work.py)
             self.findings.append(f"{self.where}: took {seconds:.1f} s")
