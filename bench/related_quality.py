@@ -1,11 +1,14 @@
-"""Related-posts relevance on the labelled BBC corpus: precision@3 beside two baselines.
+"""Related-posts relevance on the labelled BBC corpus: precision@3 beside two baselines,
+for long texts and short ones.
 
     .venv/bin/python bench/related_quality.py [--corpus ../shared/fixtures/related-corpus]
 
 For each of the 2,095 articles, three picks are made from title and body alone (topics
-stay hidden); precision@3 is the share of picks that share the article's topic. Printed
-beside random picks and plain TF-IDF cosine (sublinear TF, title and body), measured in
-the same run, with the time each method took.
+stay hidden); precision@3 is the share of picks that share the article's topic. Two
+views of the corpus: the whole article, and a short one (the title and the body's first
+sentence), as a blog of notes and links has them. Each is printed beside random picks
+and plain TF-IDF cosine (sublinear TF, title and body), measured in the same run, with
+the time each method took.
 """
 
 import argparse
@@ -27,6 +30,7 @@ from plugins.related_posts import ranking  # noqa: E402 -- after the path is set
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "fixtures" / "related-corpus"
 PICKS = 3
+MIN_GAIN = 0.01  # "clearly better": a point of precision on 2,095 x 3 picks, 63 picks
 
 
 def precision(picks: list[list[int]], topics: list[str]) -> float:
@@ -62,28 +66,23 @@ def plain_tfidf_picks(articles: list[dict]) -> list[list[int]]:
 
 
 def our_picks(articles: list[dict]) -> list[list[int]]:
-    """The plugin's own ranking, as its index computes it."""
+    """The plugin's own ranking, by the code its rebuild runs (no categories or tags)."""
     documents = [ranking.post_terms(a["title"], a["body"]) for a in articles]
     model = ranking.fit(documents)
     weights = [model.weights(terms) for terms in documents]
-    lexical = [ranking.strongest(w) for w in weights]
-    themes = np.array([model.theme_vector(w) for w in weights])
-    picks = []
-    for index in range(len(articles)):
-        candidates, similarities = ranking.nearest(themes, themes[index], ranking.CANDIDATES + 1)
-        scored = [
-            (
-                ranking.blend(
-                    float(similarity), ranking.word_overlap(lexical[index], lexical[other])
-                ),
-                other,
-            )
-            for other, similarity in zip(candidates, similarities, strict=True)
-            if other != index
-        ]
-        scored.sort(key=lambda pair: -pair[0])
-        picks.append([other for _, other in scored[:PICKS]])
-    return picks
+    words = [ranking.strongest(w) for w in weights]
+    themes = [model.theme_vector(w) for w in weights]
+    ranked = ranking.rank_all(model, words, themes, lambda a, b: 0.0, PICKS)
+    return [[other for _, other in picks] for picks in ranked]
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”]?\s")
+
+
+def short_view(article: dict) -> dict:
+    """The title and the body's first sentence."""
+    first = article["body"].strip().split("\n\n")[0]
+    return {"title": article["title"], "body": SENTENCE_END.split(first, maxsplit=1)[0]}
 
 
 def main() -> None:
@@ -97,19 +96,26 @@ def main() -> None:
     topics = [article["topic"] for article in articles]
     articles = [{"title": a["title"], "body": a["body"]} for a in articles]  # topics stay hidden
 
+    views = {"long (title and body)": articles,
+             "short (title, first sentence)": [short_view(a) for a in articles]}  # fmt: skip
     print(f"{len(articles)} articles, precision@{PICKS} (share of picks on the same topic)")
-    results = {}
-    for name, method in (
-        ("random picks", lambda: random_picks(len(articles))),
-        ("plain TF-IDF cosine", lambda: plain_tfidf_picks(articles)),
-        ("Pressroom related_posts", lambda: our_picks(articles)),
-    ):
-        started = time.perf_counter()
-        results[name] = precision(method(), topics)
-        print(f"  {name:<24} {results[name]:.4f}   ({time.perf_counter() - started:.1f} s)")
-    ours, plain = results["Pressroom related_posts"], results["plain TF-IDF cosine"]
-    verdict = "met" if ours >= 0.96 else "MISSED"
-    print(f"ours - plain TF-IDF: {ours - plain:+.4f}; target 0.96: {verdict}")
+    verdicts = []
+    for view, texts in views.items():
+        print(view)
+        results = {}
+        for name, method in (
+            ("random picks", lambda texts: random_picks(len(texts))),
+            ("plain TF-IDF cosine", plain_tfidf_picks),
+            ("Pressroom related_posts", our_picks),
+        ):
+            started = time.perf_counter()
+            results[name] = precision(method(texts), topics)
+            print(f"  {name:<24} {results[name]:.4f}   ({time.perf_counter() - started:.1f} s)")
+        gain = results["Pressroom related_posts"] - results["plain TF-IDF cosine"]
+        print(f"  ours - plain TF-IDF: {gain:+.4f}")
+        verdicts.append(gain)
+    target = "met" if min(verdicts) >= MIN_GAIN else "MISSED"
+    print(f"beat plain TF-IDF by {MIN_GAIN} or more on both views: {target}")
 
 
 if __name__ == "__main__":

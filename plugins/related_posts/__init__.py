@@ -4,7 +4,7 @@ Settings, in instance/config.toml:
 
     [plugins.related_posts]
     count = 3                # how many posts the box shows
-    min_score = 0.15         # picks scoring lower are left out (the box may show fewer)
+    min_score = 0.1          # picks scoring lower are left out (the box may show fewer)
     category_fallback = true # a post with no picks yet shows the newest of its categories
 
 The ranking (ranking.py) is measured on a labelled corpus by bench/related_quality.py.
@@ -37,7 +37,7 @@ EDITOR_MARK = "related_posts_editor"  # says the editor sent our checkbox (or it
 
 
 def settings() -> dict:
-    return plugin_config("related_posts", count=3, min_score=0.15, category_fallback=True)
+    return plugin_config("related_posts", count=3, min_score=0.1, category_fallback=True)
 
 
 @hookimpl

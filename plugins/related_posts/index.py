@@ -2,8 +2,9 @@
 
 Each published post has a vector row and up to KEEP ranked picks, so a post page reads
 its box with one indexed query. A save folds the post into the stored model, scores it
-against the CANDIDATES nearest posts in theme space (an in-memory matrix, caught up
-incrementally), rewrites its picks and slots it into its neighbours' lists.
+against the CANDIDATES nearest posts in theme space and the CANDIDATES sharing the most
+strong words (in-memory matrices, caught up incrementally), rewrites its picks and slots
+it into its neighbours' lists.
 """
 
 import io
@@ -34,11 +35,20 @@ _lock = threading.Lock()
 
 @dataclass
 class ThemeMatrix:
+    """Every indexed post's theme vector, and the strong words others find it by."""
+
     model_key: tuple = ()
     seen: int = -1  # highest vector sequence applied
     ids: list[int] = field(default_factory=list)
     rows: dict[int, int] = field(default_factory=dict)
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    # Stacked ranking.index_row()s, one per row of `matrix`.
+    terms: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, ranking.INDEX_TERMS), dtype=np.int32)
+    )
+    values: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, ranking.INDEX_TERMS), dtype=np.float32)
+    )
 
 
 _models: dict[str, tuple[tuple, ranking.Model]] = {}
@@ -77,6 +87,7 @@ def dump_model(model: ranking.Model) -> bytes:
         idf=model.idf,
         themes=model.themes if model.themes is not None else np.zeros((0, 0), np.float32),
         default_idf=np.array([model.default_idf]),
+        trusted_capture=np.array([model.trusted_capture]),
     )
     return buffer.getvalue()
 
@@ -85,11 +96,14 @@ def load_model(data: bytes) -> ranking.Model:
     stored = np.load(io.BytesIO(data), allow_pickle=False)
     terms = [str(term) for term in stored["terms"]]
     themes = stored["themes"] if stored["themes"].size else None
+    # A model stored before trust existed has none: 0, every post trusted.
+    capture = float(stored["trusted_capture"][0]) if "trusted_capture" in stored else 0.0
     return ranking.Model(
         {term: index for index, term in enumerate(terms)},
         stored["idf"],
         themes,
         float(stored["default_idf"][0]),
+        capture,
     )
 
 
@@ -102,29 +116,33 @@ def theme_matrix(model: ranking.Model) -> ThemeMatrix:
         if cache is None or cache.model_key != model_key:
             cache = _matrices[key] = ThemeMatrix(model_key=model_key)
     updates = db.session.execute(
-        db.select(RelatedVector.post_id, RelatedVector.themes, RelatedVector.sequence).where(
-            RelatedVector.sequence >= cache.seen
-        )
+        db.select(
+            RelatedVector.post_id, RelatedVector.themes, RelatedVector.words, RelatedVector.sequence
+        ).where(RelatedVector.sequence >= cache.seen)
     ).all()
     total = db.session.scalar(db.select(db.func.count(RelatedVector.post_id)))
     with _lock:
         width = model.themes.shape[1] if model.themes is not None else 0
         fresh = []
-        for post_id, themes, sequence in updates:
+        for post_id, themes, words, sequence in updates:
             vector = np.frombuffer(themes, dtype=np.float32) if themes else np.zeros(width)
             if vector.shape[0] != width:
                 continue  # written under another model; the next rebuild replaces it
+            terms, values = ranking.index_row(json.loads(words), model.vocabulary)
             if post_id in cache.rows:
-                cache.matrix[cache.rows[post_id]] = vector
+                row = cache.rows[post_id]
+                cache.matrix[row], cache.terms[row], cache.values[row] = vector, terms, values
             else:
-                fresh.append((post_id, vector))
+                fresh.append((post_id, vector, terms, values))
             cache.seen = max(cache.seen, sequence)
         if fresh:
             start = len(cache.ids)
-            cache.ids.extend(post_id for post_id, _ in fresh)
-            cache.rows.update({post_id: start + n for n, (post_id, _) in enumerate(fresh)})
-            block = np.array([vector for _, vector in fresh], dtype=np.float32).reshape(-1, width)
-            cache.matrix = np.vstack([cache.matrix.reshape(-1, width), block])
+            cache.ids.extend(post_id for post_id, *_ in fresh)
+            cache.rows.update({post_id: start + n for n, (post_id, *_) in enumerate(fresh)})
+            block = np.array([vector for _, vector, _, _ in fresh], dtype=np.float32)
+            cache.matrix = np.vstack([cache.matrix.reshape(-1, width), block.reshape(-1, width)])
+            cache.terms = np.vstack([cache.terms, [terms for _, _, terms, _ in fresh]])
+            cache.values = np.vstack([cache.values, [values for *_, values in fresh]])
         if len(cache.ids) != total:
             # Rows were removed (a post deleted or unpublished): start again from scratch.
             _matrices.pop(key, None)
@@ -143,6 +161,10 @@ class Entry:
     themes: np.ndarray | None
     categories: set[int]
     tags: set[int]
+    trust: float = field(init=False)
+
+    def __post_init__(self):
+        self.trust = ranking.trust(self.themes)
 
     @classmethod
     def from_row(cls, row: RelatedVector) -> "Entry":
@@ -156,15 +178,10 @@ class Entry:
         )
 
     def score(self, other: "Entry") -> float:
-        themes = None
-        if self.themes is not None and other.themes is not None:
-            if self.themes.shape == other.themes.shape:
-                themes = float(self.themes @ other.themes)
-        return ranking.blend(
-            themes,
-            ranking.word_overlap(self.words, other.words),
+        return ranking.score(
+            self.words, self.themes, self.trust, other.words, other.themes, other.trust,
             ranking.shared_bonus(self.categories, other.categories, self.tags, other.tags),
-        )
+        )  # fmt: skip
 
 
 def post_text(post: Post) -> tuple[str, str]:
@@ -214,8 +231,13 @@ def candidate_ids(entry: Entry, model: ranking.Model) -> list[int]:
     cache = theme_matrix(model)
     if not cache.ids:
         return []
-    indices, _ = ranking.nearest(cache.matrix, entry.themes, ranking.CANDIDATES + 1)
-    return [cache.ids[index] for index in indices if cache.ids[index] != entry.post_id]
+    limit = ranking.CANDIDATES + 1
+    by_themes, _ = ranking.nearest(cache.matrix, entry.themes, limit)
+    by_words = ranking.shared_word_rows(
+        cache.terms, cache.values, entry.words, model.vocabulary, limit
+    )
+    rows = dict.fromkeys([*by_themes.tolist(), *by_words.tolist()])  # once each, in order
+    return [cache.ids[row] for row in rows if cache.ids[row] != entry.post_id]
 
 
 def rerank(entry: Entry, model: ranking.Model) -> None:
@@ -359,36 +381,21 @@ def rebuild(progress: Callable[[str, int, int], None] = lambda stage, done, tota
         )
         progress("writing vectors", min(start + BATCH, total), total)
 
-    entries = [
-        Entry(posts[n][0], words[n], themes[n], posts[n][3], posts[n][4]) for n in range(total)
-    ]
-    matrix = np.array(themes, dtype=np.float32) if total and model.themes is not None else None
-    for start in range(0, total, BATCH):
-        rows = []
-        stop = min(start + BATCH, total)
-        if matrix is not None:
-            # One matrix product for the whole batch (BLAS), then the nearest per row.
-            similarities = matrix[start:stop] @ matrix.T
-            limit = min(ranking.CANDIDATES + 1, total)
-            nearest = np.argpartition(-similarities, limit - 1, axis=1)[:, :limit]
-        for n in range(start, stop):
-            if matrix is not None:
-                candidates = nearest[n - start]
-            else:
-                candidates = range(total)
-            scored = sorted(
-                ((entries[n].score(entries[other]), entries[other].post_id)
-                 for other in candidates if other != n),
-                reverse=True,
-            )  # fmt: skip
-            picks = [(score, other) for score, other in scored if score > 0][:KEEP]
-            rows.extend(
-                {"post_id": entries[n].post_id, "related_id": other, "score": float(score)}
-                for score, other in picks
-            )
-        if rows:
-            db.session.execute(db.insert(RelatedPick), rows)
-        progress("ranking", min(start + BATCH, total), total)
+    def bonus(a: int, b: int) -> float:
+        return ranking.shared_bonus(posts[a][3], posts[b][3], posts[a][4], posts[b][4])
+
+    rows = []
+    ranked = ranking.rank_all(model, words, themes, bonus, KEEP, batch=BATCH)
+    for n, picks in enumerate(ranked):
+        rows.extend(
+            {"post_id": posts[n][0], "related_id": posts[other][0], "score": float(score)}
+            for score, other in picks
+        )
+        if (n + 1) % BATCH == 0 or n + 1 == total:
+            if rows:
+                db.session.execute(db.insert(RelatedPick), rows)
+            rows = []
+            progress("ranking", n + 1, total)
     with _lock:
         _matrices.pop(_database_key(), None)
     return total
