@@ -8,8 +8,9 @@ Settings, in instance/config.toml:
     category_fallback = true # a post with no picks yet shows the newest of its categories
 
 The ranking (ranking.py) is measured on a labelled corpus by bench/related_quality.py.
-Its index is kept in step with every save; `flask --app app related_posts rebuild`
-relearns it from all posts (after an import, or now and then as the blog grows).
+Its index is kept in step with every save, and relearns itself from all posts in a
+background job after an import and whenever a tenth of the blog has been saved since
+the last time (index.refresh_due); `flask --app app related_posts rebuild` does it now.
 """
 
 from pathlib import Path
@@ -76,6 +77,8 @@ def post_saved(post, form, importing):
         elif not form.get(HIDE_FIELD) and hidden is not None:
             db.session.delete(hidden)
     index.update_post(post)
+    if post.is_listed and index.refresh_due():
+        enqueue("related_posts.rebuild")  # new words and subjects: relearn, off the request
 
 
 @hookimpl

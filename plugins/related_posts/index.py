@@ -9,6 +9,7 @@ it into its neighbours' lists.
 
 import io
 import json
+import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,12 @@ from plugins.related_posts.models import RelatedModel, RelatedPick, RelatedVecto
 
 KEEP = 10  # picks stored per post; the box shows `count` of them
 BATCH = 500
+# The model relearns itself, in a background job, after this share of the posts it
+# learnt from have been saved since (new or edited), and at least REFRESH_MIN of them:
+# until then a new word counts in the word overlap but finds no candidates, and the
+# themes do not know it.
+REFRESH_SHARE = 0.1
+REFRESH_MIN = 20
 
 
 # The learnt model and the theme matrix are large and change rarely, so each process
@@ -190,6 +197,21 @@ def post_text(post: Post) -> tuple[str, str]:
 
 def next_sequence() -> int:
     return (db.session.scalar(db.select(db.func.max(RelatedVector.sequence))) or 0) + 1
+
+
+def refresh_due() -> bool:
+    """Whether the save just indexed is the one after which the model should relearn.
+
+    A rebuild sets every sequence to 1 and each save since takes the next, so the highest
+    sequence counts the saves since; the refresh is asked for at every multiple of the
+    threshold, so a failed one is asked for again later rather than never.
+    """
+    saves = (db.session.scalar(db.select(db.func.max(RelatedVector.sequence))) or 1) - 1
+    learnt_from = db.session.scalar(
+        db.select(RelatedModel.posts).order_by(RelatedModel.id.desc()).limit(1)
+    )
+    threshold = max(REFRESH_MIN, math.ceil(REFRESH_SHARE * (learnt_from or 0)))
+    return saves > 0 and saves % threshold == 0
 
 
 def update_post(post: Post) -> None:

@@ -349,6 +349,71 @@ def test_on_a_blog_big_enough_for_themes_saves_and_deletes_keep_the_lists_right(
     assert {topic_of.get(pick) for pick in box(client, slug_of(app, late))} >= {"politics"}
 
 
+# Fresh as the blog grows ---------------------------------------------------------------
+
+
+def waiting_tasks(app) -> list[str]:
+    from blog import jobs
+
+    with app.app_context():
+        return [job.task for job in jobs.the_queue().shown() if job.state == "waiting"]
+
+
+@pytest.mark.plugins("related_posts", related_posts=SETTINGS)
+def test_the_model_relearns_new_words_in_the_background_after_enough_saves(
+    app, add_post, topical_posts
+):
+    from plugins.related_posts import index
+    from tests.conftest import run_jobs
+
+    with app.app_context():
+        index.rebuild()
+        db.session.commit()
+    airships = []
+    for n in range(index.REFRESH_MIN):
+        assert waiting_tasks(app) == []
+        airships.append(add_post(f"Zeppelin {n}", body="Zeppelin airship hangar helium."))
+    queued = waiting_tasks(app)
+    with app.app_context():
+        before = "zeppelin" in index.current_model().vocabulary
+    run_jobs(app)
+
+    assert queued == ["related_posts.rebuild"]  # at the threshold's save, once
+    assert not before
+    with app.app_context():
+        assert "zeppelin" in index.current_model().vocabulary
+        assert not index.refresh_due()  # counting starts again
+        picks = db.session.scalars(
+            db.select(RelatedPick.related_id).where(RelatedPick.post_id == airships[0])
+        ).all()
+    assert set(picks[:3]) <= set(airships)
+
+
+@pytest.mark.plugins("related_posts", related_posts=SETTINGS)
+def test_a_box_never_shows_a_deleted_unpublished_or_private_post(app, client, auth, topical_posts):
+    owner = topical_posts[("cats", 0)]
+    shown = box(client, slug_of(app, owner))
+    assert len(shown) == 3
+    with app.app_context():
+        ids = {db.session.scalar(db.select(Post.id).where(Post.title == title)): title
+               for title in shown}  # fmt: skip
+    auth.login()
+    gone, draft, private = list(ids)
+    client.post(f"/admin/posts/{gone}/delete")
+    for post_id, status in ((draft, "draft"), (private, "private")):
+        client.post(
+            f"/admin/posts/{post_id}/edit",
+            data={"title": ids[post_id], "body": "cat", "status": status, "save": "1"},
+        )
+    auth.logout()
+
+    with app.app_context():
+        assert db.session.get(Post, gone) is None
+        assert db.session.get(Post, draft).status == "draft"
+        assert db.session.get(Post, private).status == "private"
+    assert not set(box(client, slug_of(app, owner))) & set(ids.values())
+
+
 # Settings ------------------------------------------------------------------------------
 
 
@@ -412,6 +477,7 @@ def test_rebuild_recomputes_every_list_with_a_progress_bar(app, client, runner, 
     assert len(box(client, slug_of(app, topical_posts[("cats", 0)]))) == 3
 
 
+@pytest.mark.plugins("categories")  # related_posts off (it passed with it on, by min_score)
 def test_no_box_when_switched_off(app, client, add_post):
     add_post("Cat notes", body=TOPICS["cats"])
     add_post("Kitten notes", body=TOPICS["cats"])
