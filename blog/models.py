@@ -5,7 +5,19 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text, and_, or_, true
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    and_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -141,6 +153,15 @@ class Category(db.Model):
     posts: Mapped[list["Post"]] = relationship(
         secondary=post_category, back_populates="categories", passive_deletes=True
     )
+
+    @classmethod
+    def subtree_ids(cls, category_id: int):
+        """A select of the category's id and its descendants' at any depth, as WordPress
+        lists a parent's posts with its children's. One recursive query; UNION (not UNION
+        ALL) ends even on a loop of parents."""
+        tree = select(cls.id).where(cls.id == category_id).cte("subtree", recursive=True)
+        tree = tree.union(select(cls.id).where(cls.parent_id == tree.c.id))
+        return select(tree.c.id)
 
 
 class Tag(db.Model):

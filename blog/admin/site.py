@@ -46,8 +46,10 @@ def edit_category(category_id):
 
 
 def category_page(form: CategoryForm, category: Category | None):
+    # Not itself nor one of its descendants: a loop of parents has no top.
+    below = set(db.session.scalars(Category.subtree_ids(category.id))) if category else set()
     form.parent.choices = choices([(0, "(none)")]) + [
-        choice for choice in category_choices() if not category or choice.value != category.id
+        choice for choice in category_choices() if choice.value not in below
     ]
     if form.validate_on_submit():
         category = category or Category()

@@ -15,10 +15,13 @@ def register(bp) -> None:
 
 
 def published_in(category: Category):
+    """The category's posts and its child categories' (any depth), each once."""
+    filed = db.select(post_category.c.post_id).where(
+        post_category.c.category_id.in_(Category.subtree_ids(category.id))
+    )
     return (
         db.select(Post)
-        .join(post_category, post_category.c.post_id == Post.id)
-        .where(post_category.c.category_id == category.id, Post.is_listed)
+        .where(Post.id.in_(filed), Post.is_listed)
         .options(joinedload(Post.author), selectinload(Post.categories))
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
@@ -32,7 +35,7 @@ def category_or_404(slug: str) -> Category:
 
 
 def category_feed(slug):
-    """The category's newest posts as an Atom feed."""
+    """The category's newest posts (its children's too) as an Atom feed."""
     category = category_or_404(slug)
     posts = db.session.scalars(published_in(category).limit(FEED_LENGTH)).unique().all()
     return atom_response(
@@ -44,7 +47,7 @@ def category_feed(slug):
 
 
 def category_page(slug):
-    """List a category's published posts, newest first, a page at a time."""
+    """List a category's published posts (its children's too), newest first, by page."""
     category = category_or_404(slug)
     page = page_of(published_in(category))
     hooks().posts_loaded(posts=page.items)
