@@ -3,7 +3,7 @@
 Settings, in instance/config.toml:
 
     [plugins.categories]
-    nav_limit = 8      # how many categories the navigation shows (A to Z, those with posts)
+    nav_limit = 8      # how many categories the navigation shows (those with most posts)
 """
 
 from flask import Blueprint, request
