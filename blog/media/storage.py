@@ -64,6 +64,28 @@ def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None
 
     Raises MediaError (nothing stored) when the file is refused.
     """
+    try:
+        attachment, written = add_image(data, filename, alt_text, uploader)
+    except MediaError:
+        raise  # refused before anything was written
+    except BaseException:
+        db.session.rollback()
+        raise
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        remove_files(written)
+        raise
+    return attachment
+
+
+def add_image(
+    data: bytes, filename: str, alt_text: str, uploader: User | None
+) -> tuple[Attachment, list[str]]:
+    """Check, clean and store an image, its Attachment added to the session but not
+    committed (an import commits once, at its end); (attachment, the keys written, for
+    remove_files if the transaction is rolled back). MediaError: nothing stored."""
     image = open_image(data)
     pillow_format = image.format
     mime_type, extension = FORMATS[pillow_format]
@@ -92,13 +114,16 @@ def store_image(data: bytes, filename: str, alt_text: str, uploader: User | None
             uploader=uploader,
         )
         db.session.add(attachment)
-        db.session.commit()
+        db.session.flush()
     except BaseException:
-        db.session.rollback()
-        for key in written:
-            library().delete(key)
+        remove_files(written)
         raise
-    return attachment
+    return attachment, written
+
+
+def remove_files(keys: list[str]) -> None:
+    for key in keys:
+        library().delete(key)
 
 
 def stored_files(attachment: Attachment) -> list[str]:

@@ -16,8 +16,13 @@ export_cli = AppGroup("export", help="Write the site's content for another blog 
 @import_cli.command("wordpress")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would be created; change nothing.")
+@click.option(
+    "--media",
+    is_flag=True,
+    help="Download the export's images into the uploads and point the posts at them.",
+)
 @database_errors
-def import_command(file, dry_run):
+def import_command(file, dry_run, media):
     """Import a WordPress export (Tools → Export → All content) in one transaction."""
     with click.progressbar(
         length=1, label="Importing", show_pos=True, item_show_func=lambda text: text
@@ -31,7 +36,10 @@ def import_command(file, dry_run):
         from blog.wordpress.importer import import_wordpress
 
         try:
-            summary = import_wordpress(str(file), dry_run=dry_run, progress=progress)
+            from blog.media.remote import Policy
+
+            policy = Policy() if media else None
+            summary = import_wordpress(str(file), dry_run=dry_run, progress=progress, media=policy)
         except WxrError as error:
             fail(f"{file}: {error}; nothing was imported")
     if dry_run:

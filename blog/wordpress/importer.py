@@ -21,6 +21,7 @@ from sqlalchemy import or_
 from blog.accounts import AccountError, check_email, create_account, username_from
 from blog.database import db, refresh_planner_statistics
 from blog.editing import PostData, PostError, import_post, term_slug
+from blog.media.remote import Policy
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
 from blog.names import make_slug
 from blog.plugins import hooks
@@ -35,6 +36,7 @@ from blog.wordpress.items import (
     WxrTerm,
     whole_number,
 )
+from blog.wordpress.media import MediaMover
 from blog.wordpress.wxr import WxrReader
 
 STATUSES = {
@@ -130,20 +132,25 @@ def import_wordpress(
     dry_run: bool = False,
     progress: Progress | None = None,
     found: "_Scan | None" = None,
+    media: Policy | None = None,
 ) -> Summary:
     """Import a WXR file (a path or an open binary file) in one transaction.
 
-    progress(done, total, comments) is called after each post or page.
+    progress(done, total, comments) is called after each post or page. `media`: fetch
+    the export's images into the uploads under this policy (blog/wordpress/media.py).
     """
     summary = Summary(dry_run=dry_run)
-    for done, total, comments in import_steps(source, summary, found):
+    for done, total, comments in import_steps(source, summary, found, media):
         if progress:
             progress(done, total, comments)
     return summary
 
 
 def import_steps(
-    source: str | BinaryIO, summary: Summary, found: "_Scan | None" = None
+    source: str | BinaryIO,
+    summary: Summary,
+    found: "_Scan | None" = None,
+    media: Policy | None = None,
 ) -> Iterator[tuple[int, int, int]]:
     """The import, yielding (posts done, posts in all, comments done) as it goes.
 
@@ -153,8 +160,11 @@ def import_steps(
     """
     if found is None:
         found = scan(source)
+    mover = MediaMover(media) if media is not None and not summary.dry_run else None
+    if media is not None and summary.dry_run:
+        summary.notes.append("media: nothing is downloaded in a dry run")
     try:
-        run = _Import(found, summary)
+        run = _Import(found, summary, mover)
         run.authors()
         run.terms()
         run.attachments()
@@ -173,6 +183,11 @@ def import_steps(
                 if done % BATCH == 0:
                     run.flush()
         run.finish()
+        if mover is not None:
+            summary.notes.append(
+                f"media: {len(mover.moved)} files downloaded into the uploads, "
+                f"{len(mover.refused)} left at their old addresses"
+            )
         hooks().import_finished(post_ids=post_ids, summary=summary)
         if summary.dry_run:
             db.session.rollback()
@@ -184,13 +199,16 @@ def import_steps(
                 refresh_planner_statistics()
     except BaseException:
         db.session.rollback()
+        if mover is not None:
+            mover.discard()  # the files of uploads that are not there after all
         raise
 
 
 class _Import:
-    def __init__(self, found: _Scan, summary: Summary):
+    def __init__(self, found: _Scan, summary: Summary, mover: MediaMover | None = None):
         self.found = found
         self.summary = summary
+        self.mover = mover
         self.source = (found.site.base_blog_url or found.site.link or "").rstrip("/")
         self.base_path = urlsplit(self.source).path.rstrip("/")
         self.users: dict[str, int] = {}  # login -> user id
@@ -313,14 +331,19 @@ class _Import:
             if url is None:
                 self.summary.add_skipped("attachments", "no address for the file")
                 continue
-            attachment = Attachment(
-                url=url[:2000],
-                title=plain_text(item.title)[:300],
-                caption=plain_text(item.excerpt),
-                alt_text=item.meta_value("_wp_attachment_image_alt")[:500],
-                mime_type=_mime_type(url),
-                created_at=item.date or utcnow(),
-            )
+            alt = item.meta_value("_wp_attachment_image_alt")[:500]
+            attachment = None
+            if self.mover is not None and _mime_type(url).startswith("image/"):
+                attachment = self.mover.attachment(url, alt)
+                if attachment is None:
+                    self.summary.notes.append(
+                        f"attachment {item.title!r} stayed at {url}: {self.mover.refused[url]}"
+                    )
+            if attachment is None:
+                attachment = Attachment(url=url[:2000], alt_text=alt, mime_type=_mime_type(url))
+            attachment.title = plain_text(item.title)[:300] or attachment.title or ""
+            attachment.caption = plain_text(item.excerpt)
+            attachment.created_at = item.date or utcnow()
             db.session.add(attachment)
             db.session.flush()
             self.files[attachment.url] = attachment.id
@@ -421,6 +444,11 @@ class _Import:
 
     def create_post(self, item: WxrItem, kind: str) -> Post:
         body = to_markdown(item.content, self.gallery(item.wp_id))  # may refuse: first
+        if self.mover is not None:
+            body, left = self.mover.rewrite(body)
+            self.summary.notes += [
+                f"{kind[:-1]} {item.title!r}: an image stayed at {reason}" for reason in left
+            ]
         status = STATUSES[item.status]
         if status == "private" and item.meta_value(PRESSROOM_STATUS) == "unlisted":
             status = "unlisted"  # exported by Pressroom, which has this status
