@@ -218,6 +218,7 @@ def blend(themes: float | None, trusted: float, overlap: float, bonus: float = 0
 
 
 CANDIDATES = 50  # posts nearest in themes, re-scored with the full blend
+WORD_BATCH = 50  # rows whose shared-word candidates are found in one sparse product
 
 
 def nearest(matrix: np.ndarray, vector: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -328,13 +329,16 @@ def rank_all(
             # One matrix product for the whole batch (BLAS), then the nearest per row.
             similarities = matrix[start:stop] @ matrix.T
             nearest_themes = np.argpartition(-similarities, limit - 1, axis=1)[:, :limit]
-        shared = (asking[start:stop] @ found_by).tocsr()  # batch x posts
         for n in range(start, stop):
             if matrix is None:
                 candidates = set(range(total))
             else:
                 candidates = set(nearest_themes[n - start].tolist())
-                candidates.update(top_columns(shared[n - start], limit).tolist())
+                if (n - start) % WORD_BATCH == 0:
+                    # Posts sharing words with each of the next rows: a sparse product,
+                    # in small batches (common words make it dense on a large blog).
+                    shared = (asking[n : min(n + WORD_BATCH, stop)] @ found_by).tocsr()
+                candidates.update(top_columns(shared[(n - start) % WORD_BATCH], limit).tolist())
             candidates.discard(n)
             scored = sorted(
                 ((score(words[n], themes[n], trusts[n], words[other], themes[other],
