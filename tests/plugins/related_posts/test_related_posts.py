@@ -390,28 +390,34 @@ def test_the_model_relearns_new_words_in_the_background_after_enough_saves(
 
 
 @pytest.mark.plugins("related_posts", related_posts=SETTINGS)
-def test_a_box_never_shows_a_deleted_unpublished_or_private_post(app, client, auth, topical_posts):
+def test_a_box_never_shows_a_deleted_draft_private_or_unlisted_post(
+    app, client, auth, topical_posts
+):
     owner = topical_posts[("cats", 0)]
     shown = box(client, slug_of(app, owner))
-    assert len(shown) == 3
     with app.app_context():
-        ids = {db.session.scalar(db.select(Post.id).where(Post.title == title)): title
-               for title in shown}  # fmt: skip
+        titles = {title: db.session.scalar(db.select(Post.id).where(Post.title == title))
+                  for title in shown}  # fmt: skip
     auth.login()
-    gone, draft, private = list(ids)
+    gone, *changed = titles.values()
     client.post(f"/admin/posts/{gone}/delete")
-    for post_id, status in ((draft, "draft"), (private, "private")):
-        client.post(
-            f"/admin/posts/{post_id}/edit",
-            data={"title": ids[post_id], "body": "cat", "status": status, "save": "1"},
-        )
+    for post_id, status in zip(changed, ("draft", "private"), strict=True):
+        client.post(f"/admin/posts/{post_id}/edit", data={
+            "title": f"Now {status}", "body": "cat", "status": status, "save": "1"})  # fmt: skip
+    then = box(client, slug_of(app, owner))
+    with app.app_context():
+        unlisted = db.session.scalar(db.select(Post.id).where(Post.title == then[0]))
+    client.post(f"/admin/posts/{unlisted}/edit", data={
+        "title": "Now unlisted", "body": "cat", "status": "unlisted", "save": "1"})  # fmt: skip
     auth.logout()
 
     with app.app_context():
-        assert db.session.get(Post, gone) is None
-        assert db.session.get(Post, draft).status == "draft"
-        assert db.session.get(Post, private).status == "private"
-    assert not set(box(client, slug_of(app, owner))) & set(ids.values())
+        statuses = [db.session.get(Post, post_id) for post_id in (gone, *changed, unlisted)]
+        assert [post and post.status for post in statuses] == [
+            None, "draft", "private", "unlisted"]  # fmt: skip
+    assert len(shown) == 3 and then and then[0] not in shown
+    finally_shown = box(client, slug_of(app, owner))
+    assert not set(finally_shown) & {*shown, then[0], "Now draft", "Now private", "Now unlisted"}
 
 
 # Settings ------------------------------------------------------------------------------
