@@ -6,6 +6,7 @@ with every table dropped and created again for each test.
 
 import contextlib
 import copy
+import http.server
 import os
 import socket
 import subprocess
@@ -391,6 +392,55 @@ def new_tab(browser, live_server):
 def page(new_tab):
     """A fresh browser tab that may only talk to the live server."""
     return new_tab()
+
+
+class _OtherSite(http.server.BaseHTTPRequestHandler):
+    """Answers each path from the server's routes: {path: (status, headers, body)}; a
+    body may be a function, called per request (to be slow); "{base}" in a header is the
+    server's own address."""
+
+    def do_GET(self):  # noqa: N802 -- http.server's name
+        with contextlib.suppress(ConnectionError):  # a client that gave up
+            self.answer()
+
+    def answer(self):
+        self.server.seen.append(self.path)
+        status, headers, body = self.server.routes.get(self.path, (404, {}, b""))
+        body = body() if callable(body) else body
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value.format(base=self.server.base))
+        chunked = headers.get("Transfer-Encoding") == "chunked"
+        if "Content-Length" not in headers and not chunked:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if chunked:
+            for start in range(0, len(body), 4096):
+                piece = body[start : start + 4096]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def running_web_server(routes: dict):
+    """Another site, on 127.0.0.1 (a file host an import names): the server, with .base
+    (its address) and .seen (the paths asked, in order)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OtherSite)
+    server.routes, server.seen = routes, []
+    server.base = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 @contextlib.contextmanager

@@ -4,48 +4,16 @@ Every request goes to a server of the test's own on 127.0.0.1, which the test al
 explicitly; the addresses that must be refused are refused before any connection.
 """
 
-import contextlib
-import http.server
 import ipaddress
-import threading
 import time
 
 import pytest
 
 from blog.media.remote import FetchRefused, Policy, fetch
+from tests.conftest import running_web_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 THE_TESTS_SERVER = Policy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict = {}
-
-    def do_GET(self):  # noqa: N802 -- http.server's name
-        with contextlib.suppress(ConnectionError):  # a client that gave up (the slow file)
-            self.answer()
-
-    def answer(self):
-        self.server.seen.append(self.path)
-        status, headers, body = self.routes.get(self.path, (404, {}, b""))
-        if callable(body):
-            body = body()
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value.format(base=self.server.base))
-        if "Content-Length" not in headers and "chunked" not in headers.values():
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if headers.get("Transfer-Encoding") == "chunked":
-            for start in range(0, len(body), 4096):
-                piece = body[start : start + 4096]
-                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-            self.wfile.write(b"0\r\n\r\n")
-        else:
-            self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -54,7 +22,7 @@ def server():
         time.sleep(2)
         return PNG
 
-    Handler.routes = {
+    with running_web_server({
         "/image.png": (200, {"Content-Type": "image/png"}, PNG),
         "/moved": (301, {"Location": "/image.png"}, b""),
         "/to-private": (302, {"Location": "http://10.1.2.3/image.png"}, b""),
@@ -64,16 +32,8 @@ def server():
         "/large-chunked": (200, {"Transfer-Encoding": "chunked"}, b"x" * 20000),
         "/slow": (200, {"Content-Type": "image/png"}, slow),
         "/gone": (404, {}, b"no"),
-    }
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.seen = []
-    httpd.base = f"http://127.0.0.1:{httpd.server_port}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    }) as site:  # fmt: skip
+        yield site
 
 
 def refusal(url, policy=None) -> str:

@@ -4,10 +4,8 @@ The export's files are served by the test's own server on 127.0.0.1, which the t
 that download allow explicitly; the default policy must refuse it.
 """
 
-import http.server
 import io
 import ipaddress
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from PIL import Image
 from blog.database import db
 from blog.media.remote import Policy
 from blog.models import Attachment, Post
+from tests.conftest import running_web_server
 from tests.test_hooks import WXR, import_text
 
 pytestmark = pytest.mark.plugins()
@@ -28,38 +27,16 @@ def png(width=1200, height=800) -> bytes:
     return out.getvalue()
 
 
-class Files(http.server.BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-
-    def do_GET(self):  # noqa: N802 -- http.server's name
-        self.server.seen.append(self.path)
-        data = self.files.get(self.path)
-        self.send_response(200 if data else 404)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(data or b"")))
-        self.end_headers()
-        self.wfile.write(data or b"")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def old_site():
-    Files.files = {
-        "/wp-content/uploads/2024/01/photo.png": png(),
-        "/wp-content/uploads/2024/01/photo-300x200.png": png(300, 200),
-        "/elsewhere/diagram.png": png(600, 400),
-        "/wp-content/uploads/2024/01/notes.png": b"not an image at all",
-    }
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    httpd.seen = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    image = {"Content-Type": "image/png"}
+    with running_web_server({
+        "/wp-content/uploads/2024/01/photo.png": (200, image, png()),
+        "/wp-content/uploads/2024/01/photo-300x200.png": (200, image, png(300, 200)),
+        "/elsewhere/diagram.png": (200, image, png(600, 400)),
+        "/wp-content/uploads/2024/01/notes.png": (200, image, b"not an image at all"),
+    }) as site:  # fmt: skip
+        yield site
 
 
 def export(base: str) -> str:
