@@ -222,15 +222,24 @@ def update_post(post: Post) -> None:
     model = current_model()
     weights = model.weights(ranking.post_terms(*post_text(post)))
     themes = model.theme_vector(weights)
-    row = db.session.get(RelatedVector, post.id) or RelatedVector(post_id=post.id)
-    row.words = json.dumps(ranking.strongest(weights))
-    row.themes = themes.astype(np.float32).tobytes() if themes is not None else None
-    row.categories = " ".join(str(category.id) for category in post.categories)
-    row.tags = " ".join(str(tag.id) for tag in post.tags)
-    row.sequence = next_sequence()
-    db.session.add(row)
-    db.session.flush()
-    rerank(Entry.from_row(row), model)
+    words = ranking.strongest(weights)
+    categories = [category.id for category in post.categories]
+    tags = [tag.id for tag in post.tags]
+    values = {
+        "words": json.dumps(words),
+        "themes": themes.astype(np.float32).tobytes() if themes is not None else None,
+        "categories": " ".join(map(str, categories)),
+        "tags": " ".join(map(str, tags)),
+        "sequence": next_sequence(),
+    }
+    # An upsert, not a read-then-UPDATE: a rebuild running meanwhile deletes and writes
+    # the row again, and an UPDATE of the row read before it would match nothing.
+    db.session.execute(
+        upsert(RelatedVector)
+        .values(post_id=post.id, **values)
+        .on_conflict_do_update(index_elements=["post_id"], set_=values)
+    )
+    rerank(Entry(post.id, words, themes, set(categories), set(tags)), model)
 
 
 def remove_post(post_id: int) -> None:
@@ -309,6 +318,13 @@ def rerank(entry: Entry, model: ranking.Model) -> None:
         )
     if added:
         db.session.execute(insert_picks(), added)
+
+
+def upsert(model):
+    """INSERT … ON CONFLICT for the dialects Pressroom runs on."""
+    if db.engine.dialect.name == "postgresql":
+        return postgresql_insert(model)
+    return sqlite_insert(model)
 
 
 def insert_picks():

@@ -420,6 +420,68 @@ def test_a_box_never_shows_a_deleted_draft_private_or_unlisted_post(
     assert not set(finally_shown) & {*shown, then[0], "Now draft", "Now private", "Now unlisted"}
 
 
+def test_a_save_during_a_rebuild_waits_for_it_and_succeeds(make_app):
+    """A rebuild deletes and writes again every vector row in one transaction; a save of
+    one of those posts meanwhile waits for it, then must still write its row (PostgreSQL:
+    an ORM UPDATE of the row the rebuild replaced would match nothing and fail)."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from blog.editing import PostData, save_post
+    from blog.models import User
+    from plugins.related_posts import index
+    from tests.conftest import postgres_url, reset_postgres_schema
+
+    url = postgres_url()
+    reset_postgres_schema(url)
+    app = make_app(["related_posts"], config={"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        ada = User(username="ada", email="ada@example.com", role="admin")
+        db.session.add(ada)
+        for topic in TOPICS:
+            for n in range(3):
+                title, body = topical(topic, n)
+                save_post(PostData(title=title, body=body, status="published"), ada)
+        post_id = db.session.scalar(db.select(Post.id).where(Post.title == "Cat notes 0"))
+        index.rebuild()
+        db.session.commit()
+    engine = create_engine(url)
+    rebuild = engine.connect()
+    replaced = rebuild.begin()  # as index.rebuild() does it, for one row
+    vectors = RelatedVector.__table__
+    row = rebuild.execute(vectors.delete().where(vectors.c.post_id == post_id).returning(vectors))
+    rebuild.execute(vectors.insert(), dict(row.mappings().one()))
+    errors = []
+
+    def save():
+        with app.app_context():
+            try:
+                post = db.session.get(Post, post_id)
+                data = PostData(title="Cat notes again", body=post.body, status="published")
+                save_post(data, post.author, post=post)
+            except Exception as error:  # noqa: BLE001 -- what the editor's save would answer
+                errors.append(repr(error))
+
+    saver = threading.Thread(target=save)
+    saver.start()
+    saver.join(timeout=2)  # waiting on the rebuild's lock
+    waited = saver.is_alive()
+    replaced.commit()
+    saver.join(timeout=30)
+    rebuild.close()
+    engine.dispose()
+
+    assert waited
+    assert errors == []
+    with app.app_context():
+        sequence = db.session.scalar(
+            db.select(RelatedVector.sequence).where(RelatedVector.post_id == post_id)
+        )
+        assert sequence > 1  # the save's own row, written after the rebuild's
+    reset_postgres_schema(url)
+
+
 # Settings ------------------------------------------------------------------------------
 
 
