@@ -169,6 +169,9 @@ def test_insert_an_image_from_the_toolbar(editor, tmp_path):
     image.wait_for()
     assert image.get_attribute("alt") == "A red square"
     assert "480w" in image.get_attribute("srcset") and "960w" in image.get_attribute("srcset")
+    # The element comes before its file: wait for the file to load (a loaded machine took
+    # longer than the next line), then check it is an image the browser could decode.
+    editor.wait_for_function("document.querySelector('#live-preview img').complete")
     assert editor.evaluate("document.querySelector('#live-preview img').naturalWidth") > 0
 
 
