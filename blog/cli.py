@@ -100,7 +100,7 @@ def create_post(title, categories, tags, author, status, slug):
     except PostError as error:
         db.session.rollback()
         fail(f"--{error.field}: {error}")
-    click.echo(f"{site_url()}/{post.slug}/")
+    click.echo(f"{site_url()}/{post.path}/")
 
 
 def find_author(name: str | None) -> User:
@@ -124,7 +124,7 @@ def list_posts(status):
     if status:
         query = query.where(Post.status == status)
     for post in db.session.scalars(query):
-        click.echo(f"{post.status:<10} {post.date:%Y-%m-%d} /{post.slug}/  {post.title}")
+        click.echo(f"{post.status:<10} {post.date:%Y-%m-%d} /{post.path}/  {post.title}")
 
 
 @click.command("plugins")
@@ -160,7 +160,7 @@ def publish_due():
     """Publish scheduled posts whose time has come (for cron; the site also does it)."""
     published, failed = scheduling.publish_due()
     for post in published:
-        click.echo(f"Published: {post.title} (/{post.slug}/)")
+        click.echo(f"Published: {post.title} (/{post.path}/)")
     for failure in failed:
         click.echo(f"Failed: {failure.title} (post {failure.post_id}): {failure.reason}", err=True)
     if not published and not failed:

@@ -1,11 +1,12 @@
 """Writing posts: the one road for every change to a post.
 
 Every creation, edit, status change, revision restore, autosave-to-draft (save_post),
-scheduled publication (publish_scheduled), import (import_post) and deletion
-(delete_post) comes through here: from the editor, the CLI, blog/revisions.py,
-blog/scheduling.py and the WordPress importer. So every post gets the same slug rules,
-the same renderer and the same bookkeeping (search index, media use, revisions where
-they apply), and post_saved / post_deleted fire exactly once per post, inside the
+scheduled publication (publish_scheduled), import (import_post, then place_imported_pages
+once the parents are in too) and deletion (delete_post) comes through here: from the
+editor, the CLI, blog/revisions.py, blog/scheduling.py and the WordPress importer. So
+every post gets the same slug rules, the same renderer and the same bookkeeping (search
+index, media use, revisions where they apply), and post_saved / post_deleted fire
+exactly once per post, inside the
 transaction (keep_in_step and delete_post are the only callers of those hooks).
 """
 
@@ -158,6 +159,9 @@ class PostData:
     published_at: datetime | None = None
     type: str | None = None  # "post" | "page"
     sticky: bool | None = None
+    # A page's parent page: its id, or 0 for none (a top-level page). A post has none.
+    parent_id: int | None = None
+    menu_order: int | None = None  # where a page comes among its parent's pages
     featured_image_id: int | None = None
     # For a post written elsewhere (an import): when, which becomes its created and
     # updated date. None: now.
@@ -185,6 +189,7 @@ def fill_post(post: Post, data: PostData) -> None:
     if status == "scheduled" and (published_at is None or published_at <= now):
         raise PostError("published_at", "To schedule the post, give it a date in the future.")
     slug = slug_for(post, data, title)  # may refuse: before anything is changed
+    parent = parent_for(post, data)  # may refuse too
     try:
         body_html = str(render_post_body(data.body))
     except BodyRefused as refused:
@@ -202,6 +207,9 @@ def fill_post(post: Post, data: PostData) -> None:
         post.type = data.type
     if data.sticky is not None:
         post.sticky = data.sticky
+    post.parent = parent
+    if data.menu_order is not None:
+        post.menu_order = data.menu_order
     if data.featured_image_id is not None:
         post.featured_image_id = data.featured_image_id
     if status in ("published", "unlisted") and (published_at is None or published_at > now):
@@ -232,6 +240,40 @@ def slug_for(post: Post, data: PostData, title: str) -> str:
     if post.slug and post.is_published:
         return post.slug  # a published address stays put unless the author changes it
     return unique_slug(make_slug(title), post.id)
+
+
+MENU_ORDER_LIMIT = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
+
+
+def parent_for(post: Post, data: PostData) -> Post | None:
+    """The parent page the post gets: the one asked for, checked, or the one it has.
+
+    Only pages have parents; the parent must be another page, and not one below this
+    page (that would be a loop, and the page would have no address).
+    """
+    if (data.type or post.type or "post") != "page":
+        return None
+    if data.menu_order is not None and abs(data.menu_order) > MENU_ORDER_LIMIT:
+        raise PostError("menu_order", "Give the order as a smaller whole number.")
+    if data.parent_id is None:
+        return post.parent
+    if data.parent_id == 0:
+        return None
+    parent = db.session.get(Post, data.parent_id)
+    if parent is None or parent.type != "page":
+        raise PostError("parent_id", "Choose a page as the parent.")
+    if post.id is not None and post.id in page_ancestor_ids(parent):
+        raise PostError("parent_id", "A page cannot sit under itself or under a page below it.")
+    return parent
+
+
+def page_ancestor_ids(page: Post) -> list[int]:
+    """The page's id and its parents', nearest first (ends on a loop of parents)."""
+    ids: list[int] = []
+    while page is not None and page.id not in ids:
+        ids.append(page.id)
+        page = page.parent
+    return ids
 
 
 def keep_revision(post: Post, author: User | None, note: str = "") -> Revision | None:
@@ -393,6 +435,26 @@ def import_post(data: PostData, author_id: int, known_files: dict[str, int]) -> 
     db.session.flush()
     keep_in_step(post, importing=True, known_files=known_files)
     return post
+
+
+def place_imported_pages(parents: dict[int, int]) -> list[str]:
+    """Put imported pages under their parent pages ({page id: parent page id}), once every
+    page of the import is in (a child may come before its parent in the file). Inside
+    the importer's transaction; says why for each link it leaves out (a parent that is
+    not a page, a loop of parents). Only the pages' addresses change: post_saved fired
+    when they were imported."""
+    refused = []
+    for page_id, parent_id in parents.items():
+        page, parent = db.session.get(Post, page_id), db.session.get(Post, parent_id)
+        if page.type != "page" or parent is None or parent.type != "page":
+            refused.append(f"{page.title!r}: its parent is not a page; kept at the top level")
+        elif page.id in page_ancestor_ids(parent):
+            refused.append(f"{page.title!r}: its parents go round in a loop; kept at the top level")
+        else:
+            page.parent = parent
+            site_changed(post_pages(page.id))
+    db.session.flush()
+    return refused
 
 
 def publish_scheduled(post_id: int) -> Post | None:

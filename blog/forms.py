@@ -223,6 +223,20 @@ class PostForm(Form):
         "Type", choices=choices([("post", "Post"), ("page", "Page")]), default="post"
     )
     sticky = BooleanField("Stick to the top of the home page")
+    # Pages only (WordPress's "Page Attributes"); the choices are set by the editor.
+    parent_id = SelectField(
+        "Parent page",
+        coerce=int,
+        validate_choice=False,  # editing.parent_for checks it, and says what is wrong
+        default=0,
+        description="A page under another lives at /parent/page/.",
+    )
+    menu_order = IntegerField(
+        "Order",
+        validators=[Optional(), NumberRange(min=-(2**31) + 1, max=2**31 - 1)],
+        default=0,
+        description="Where the page comes among its parent's pages: lower first.",
+    )
     # The post.version this copy was opened at: a save from a stale copy is refused.
     version = HiddenField()
     image = FileField("Image file")

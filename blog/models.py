@@ -199,6 +199,12 @@ class Post(db.Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     # In every share-a-draft link made for the post; raising it withdraws them all.
     share_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Pages only, as in WordPress: the page this one sits under (its address is
+    # /parent/child/, see path), and where it comes among its parent's pages (lower first).
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id", ondelete="SET NULL"), index=True
+    )
+    menu_order: Mapped[int] = mapped_column(default=0, server_default="0")
 
     author: Mapped[User] = relationship(back_populates="posts")
     categories: Mapped[list[Category]] = relationship(
@@ -210,6 +216,7 @@ class Post(db.Model):
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tag, back_populates="posts", order_by=Tag.name, passive_deletes=True
     )
+    parent: Mapped["Post | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
     __table_args__ = (
         # Every public list is "published, newest first".
@@ -238,6 +245,23 @@ class Post(db.Model):
     @classmethod
     def _is_listed_expression(cls):
         return and_(cls.status == "published", cls.type == "post")
+
+    @property
+    def path(self) -> str:
+        """Its address below the site's root, without the slashes around it: the slug, under
+        the slugs of the published pages above it for a page ("about/team" is /about/team/,
+        as in WordPress). An unpublished parent is left out: an address must not give away
+        a draft's slug (its title), nor an unlisted page's address. Ends on a loop of parents.
+        """
+        slugs = [self.slug]
+        seen = {self.id}
+        parent = self.parent if self.type == "page" else None
+        while parent is not None and parent.type == "page" and parent.id not in seen:
+            seen.add(parent.id)
+            if parent.is_published:
+                slugs.append(parent.slug)
+            parent = parent.parent
+        return "/".join(reversed(slugs))
 
     @property
     def date(self) -> datetime:

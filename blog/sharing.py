@@ -70,7 +70,7 @@ def shared_draft(token: str):
     if post is None:
         abort(404)
     if post.is_public:
-        return redirect(url_for("posts.detail", slug=post.slug))
+        return redirect(url_for("posts.detail", slug=post.path))
     if generation != post.share_generation:
         abort(410, "The author has withdrawn this preview link.")
     if time.time() > expires:

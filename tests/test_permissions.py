@@ -170,13 +170,20 @@ TABLE = [
     Ask("/", "GET", "/", ALL_200),
     Ask("/<int:year>/", "GET", "/{year}/", ALL_200),
     Ask("/<int:year>/<int(fixed_digits=2):month>/", "GET", "/{year}/{month}/", ALL_200),
-    Ask("/<slug>/", "GET", "/{published_slug}/", ALL_200),
+    Ask("/<path:slug>/", "GET", "/{published_slug}/", ALL_200),
     Ask(
-        "/<slug>/",
+        "/<path:slug>/",
         "GET",
         "/{draft_slug}/",
         (404, 200, 404, 200, 200),
         note="a draft: only those who may edit it see it",
+    ),
+    Ask(
+        "/<path:slug>/",
+        "GET",
+        "/2024/{draft_slug}/",
+        (404,) * 5,
+        note="a post (not a page) by a longer path: there is none, for anyone",
     ),
     Ask("/archive/", "GET", "/archive/", ALL_200),
     # Its tables made by create_all, this site has no migration recorded (tests/test_health.py).

@@ -58,7 +58,7 @@ def test_post_address_without_slash_redirects(client, add_post):
 
     response = client.get("/hello")
 
-    assert response.status_code == 308
+    assert response.status_code == 301
     assert response.headers["Location"].endswith("/hello/")
 
 

@@ -34,6 +34,8 @@ def snapshot(app) -> dict:
                     post.type,
                     post.title,
                     post.slug,
+                    post.path,  # under its parent pages
+                    post.menu_order,
                     post.status,
                     post.published_at,
                     post.sticky,

@@ -162,7 +162,7 @@ def test_theme_unit_test_data_every_piece_accounted_for(make_app):
     assert "had a password in WordPress; imported as private" in lines
 
     with app.app_context():
-        posts = db.session.execute(db.select(Post.slug, Post.status, Post.type)).all()
+        posts = [(p.path, p.status, p.type) for p in db.session.scalars(db.select(Post))]
         statuses = {status for _, status, _ in posts}
         assert {"published", "draft", "scheduled", "private"} <= statuses
         protected = db.session.scalar(
@@ -192,12 +192,12 @@ def test_theme_unit_test_data_every_piece_accounted_for(make_app):
     add_owner(app)
     client = app.test_client()
     client.post("/login", data={"username": "owner", "password": "password123"})
-    for slug, _, _ in posts:
-        response = client.get(f"/{slug}/")
-        assert response.status_code == 200, slug
+    for path, _, _ in posts:
+        response = client.get(f"/{path}/")
+        assert response.status_code == 200, path
         check = BodyCheck()
         check.feed(post_body(response.text))
-        assert check.problems == [], slug
+        assert check.problems == [], path
     home = client.get("/").text
     first = home.index('<article class="post post-summary')
     assert home.startswith('<article class="post post-summary sticky">', first)

@@ -47,6 +47,41 @@ def category_choices():
     )
 
 
+def page_choices(post: Post | None):
+    """Every page as a parent the post may take, in the order of the pages' tree (by
+    order, then title), indented by depth; not the post itself nor a page below it."""
+    pages = db.session.execute(
+        db.select(Post.id, Post.title, Post.parent_id)
+        .where(Post.type == "page")
+        .order_by(Post.menu_order, Post.title, Post.id)
+    ).all()
+    children: dict[int | None, list] = {}
+    ids = {page.id for page in pages}
+    for page in pages:  # a parent that is gone or not a page: shown at the top level
+        children.setdefault(page.parent_id if page.parent_id in ids else None, []).append(page)
+    shown = [(0, "(none: a top-level page)")]
+    seen = set()
+
+    def add(parent_id, depth):
+        for page in children.get(parent_id, []):
+            if page.id in seen or (post is not None and page.id == post.id):
+                continue
+            seen.add(page.id)
+            shown.append((page.id, "— " * depth + page.title))
+            add(page.id, depth + 1)
+
+    add(None, 0)
+    return choices(shown)
+
+
+def editor_form(post: Post | None = None, **kwargs) -> PostForm:
+    """The editor's form with its choices (categories, parent pages)."""
+    form = PostForm(**kwargs)
+    form.categories.choices = category_choices()
+    form.parent_id.choices = page_choices(post)
+    return form
+
+
 def post_data_from(form: PostForm) -> PostData:
     """Read the form into PostData; the button pressed decides the status."""
     if form.publish.data and not current_user.may_publish:
@@ -74,13 +109,15 @@ def post_data_from(form: PostForm) -> PostData:
         published_at=to_utc(form.published_at.data) if form.published_at.data else None,
         type=form.type.data if full_form else None,
         sticky=form.sticky.data if full_form else None,
+        parent_id=form.parent_id.data or 0 if full_form else None,
+        menu_order=form.menu_order.data or 0 if full_form else None,
     )
 
 
 def form_for(post: Post) -> PostForm:
     """The editor's form filled from the saved post, opened at its current version."""
-    form = PostForm(obj=post)
-    form.categories.choices = category_choices()
+    form = editor_form(post, obj=post)
+    form.parent_id.data = post.parent_id or 0
     form.categories.data = [category.id for category in post.categories]
     form.tags.data = ", ".join(tag.name for tag in post.tags)
     form.version.data = str(post.version)
@@ -172,18 +209,14 @@ def handle_post_form(form: PostForm, post: Post | None):
 
 @bp.route("/posts/new", methods=["GET", "POST"])
 def new_post():
-    form = PostForm()
-    form.categories.choices = category_choices()
-    return handle_post_form(form, None)
+    return handle_post_form(editor_form(), None)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id):
     post = editable_post_or_404(post_id)
     if request.method == "POST":
-        form = PostForm()
-        form.categories.choices = category_choices()
-        return handle_post_form(form, post)
+        return handle_post_form(editor_form(post), post)
     form = form_for(post)
     autosave = latest_autosave(post)
     restored = None
@@ -230,8 +263,7 @@ def preview():
 def preview_page(post_id=None):
     """The whole public page as it would look with the editor's unsaved text."""
     post = editable_post_or_404(post_id) if post_id else None
-    form = PostForm()
-    form.categories.choices = category_choices()
+    form = editor_form(post)
     form.validate_on_submit()
     try:
         check_length(form.body.data or "")

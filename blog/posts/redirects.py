@@ -22,18 +22,18 @@ def redirect_imported(wordpress_id: str):
     )
     if post is None:
         abort(404)
-    return redirect(url_for("posts.detail", slug=post.slug), 301)
+    return redirect(url_for("posts.detail", slug=post.path), 301)
 
 
 def redirect_old_address(path: str):
     """A 301 to the post that once lived at `path`, or None."""
     if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
         path += "/"
-    slug = db.session.scalar(
-        db.select(Post.slug)
+    post = db.session.scalar(
+        db.select(Post)
         .join(Redirect, Redirect.post_id == Post.id)
         .where(Redirect.path == path, Post.status == "published")  # as redirect_imported
     )
-    if slug is None:
+    if post is None or f"/{post.path}/" == path:
         return None
-    return redirect(url_for("posts.detail", slug=slug), 301)
+    return redirect(url_for("posts.detail", slug=post.path), 301)

@@ -38,7 +38,7 @@ def sitemap():
 def in_file(number: int):
     """The posts whose ids file `number` of the sitemap holds."""
     first = number * SITEMAP_LIMIT
-    return db.select(Post.slug, Post.updated_at).where(
+    return db.select(Post.id, Post.slug, Post.parent_id, Post.updated_at).where(
         Post.id.between(first, first + SITEMAP_LIMIT - 1)
     )
 
@@ -76,8 +76,10 @@ def sitemap_entries(number: int, include_pages: bool):
         .order_by(Post.id)
         .execution_options(yield_per=2000)
     )
-    for slug, updated in posts:
-        yield url_for("posts.detail", slug=slug), updated
+    for post_id, slug, parent_id, updated in posts:
+        # A child page's address names its parents (Post.path); pages are few.
+        path = db.session.get(Post, post_id).path if parent_id else slug
+        yield url_for("posts.detail", slug=path), updated
 
 
 @bp.route("/robots.txt")

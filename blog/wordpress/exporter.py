@@ -241,7 +241,7 @@ def _content(post: Post) -> str:
 
 
 def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
-    link = f"{url}/{post.slug}/"
+    link = f"{url}/{post.path}/"
     item = WxrItem(
         wp_id=post.id,
         type=post.type,
@@ -255,6 +255,8 @@ def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
         date=post.published_at or post.created_at,
         slug=post.slug,
         sticky=post.sticky,
+        parent_wp_id=post.parent_id or 0,  # posts keep their ids in the export
+        menu_order=post.menu_order,
     )
     item.terms = [("category", c.slug, c.name) for c in post.categories]
     item.terms += [("post_tag", t.slug, t.name) for t in post.tags]
@@ -287,7 +289,7 @@ def _item_element(item: WxrItem, url: str, post: Post | None = None):
     _child(element, "wp:post_name", item.slug, cdata=True)
     _child(element, "wp:status", item.status, cdata=True)
     _child(element, "wp:post_parent", item.parent_wp_id)
-    _child(element, "wp:menu_order", 0)
+    _child(element, "wp:menu_order", item.menu_order)
     _child(element, "wp:post_type", item.type, cdata=True)
     _child(element, "wp:post_password", "", cdata=True)
     _child(element, "wp:is_sticky", int(item.sticky))

@@ -20,7 +20,14 @@ from sqlalchemy import or_
 
 from blog.accounts import AccountError, check_email, create_account, username_from
 from blog.database import db, refresh_planner_statistics
-from blog.editing import PostData, PostError, import_post, term_slug
+from blog.editing import (
+    MENU_ORDER_LIMIT,
+    PostData,
+    PostError,
+    import_post,
+    place_imported_pages,
+    term_slug,
+)
 from blog.media.remote import Policy
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
 from blog.names import make_slug
@@ -217,6 +224,7 @@ class _Import:
         self.media: dict[int, int] = {}  # WordPress attachment id -> attachment id
         self.posts: dict[int, int] = {}  # WordPress post id -> post id
         self.pending_parents: list[tuple[int, int]] = []  # (attachment id, WordPress parent)
+        self.page_parents: dict[int, int] = {}  # page id -> its parent's WordPress id
         # Every file's address -> attachment id, to note which posts show which files
         # without a query per post.
         self.files = dict(db.session.execute(db.select(Attachment.url, Attachment.id)).all())
@@ -487,6 +495,7 @@ class _Import:
             published_at=None if status in ("draft", "pending") else date,
             type=item.type,
             sticky=item.sticky and item.type == "post",
+            menu_order=max(-MENU_ORDER_LIMIT, min(item.menu_order, MENU_ORDER_LIMIT)),
             featured_image_id=self.media.get(whole_number(item.meta_value("_thumbnail_id"))),
             written_at=date,
         )
@@ -500,6 +509,8 @@ class _Import:
             if not db.session.scalar(db.select(Redirect.id).where(Redirect.path == path)):
                 db.session.add(Redirect(path=path, post_id=post.id))
                 db.session.flush()
+        if item.type == "page" and item.parent_wp_id:
+            self.page_parents[post.id] = item.parent_wp_id
         self.summary.add_created(kind)
         return post
 
@@ -527,6 +538,25 @@ class _Import:
                 attachment = db.session.get(Attachment, attachment_id)
                 attachment.post_id = self.posts[parent_wp_id]
         db.session.flush()
+        parents = {}
+        for page_id, parent_wp_id in self.page_parents.items():
+            parent_id = self.posts.get(parent_wp_id) or self.earlier_post(parent_wp_id)
+            if parent_id is None:
+                title = db.session.get(Post, page_id).title
+                self.summary.notes.append(
+                    f"page {title!r}: its parent page is not in the export; kept at the top level"
+                )
+            else:
+                parents[page_id] = parent_id
+        self.summary.notes += [f"page {reason}" for reason in place_imported_pages(parents)]
+
+    def earlier_post(self, wp_id: int) -> int | None:
+        """The post an earlier import of the same site made of WordPress post `wp_id`."""
+        return db.session.scalar(
+            db.select(ImportedItem.post_id).where(
+                ImportedItem.source == self.source[:500], ImportedItem.wp_id == wp_id
+            )
+        )
 
 
 def _login_key(login: str) -> str:

@@ -90,6 +90,7 @@ class WxrItem:
     date: datetime | None = None  # UTC, naive
     slug: str = ""
     parent_wp_id: int = 0
+    menu_order: int = 0  # a page's place among its parent's pages, a menu item's in its menu
     sticky: bool = False
     comment_status: str = "open"
     password: str = ""

@@ -269,6 +269,8 @@ class WxrReader:
                 item.status = self._text(child)
             elif name == "wp:post_parent":
                 item.parent_wp_id = whole_number(child.text or "")
+            elif name == "wp:menu_order":
+                item.menu_order = whole_number(child.text or "")
             elif name == "wp:post_type":
                 item.type = self._text(child)
             elif name == "wp:is_sticky":

@@ -24,7 +24,7 @@ def list_comments(status):
         text = " ".join(comment.body.split())[:50]
         click.echo(
             f"{comment.id:>6} {comment.status:<8} {local_time(comment.created_at)} "
-            f"/{comment.post.slug}/  {comment.author_name} <{comment.author_email}>: {text}"
+            f"/{comment.post.path}/  {comment.author_name} <{comment.author_email}>: {text}"
         )
 
 

@@ -19,7 +19,7 @@ def email_owner(comment, post, settings: dict) -> None:
     site_mail = current_app.config["MAIL"]
     message["From"] = site_mail["from"] if site_mail["host"] else settings["mail_from"]
     message["To"] = ", ".join(recipients)
-    link = site_url() + url_for("posts.detail", slug=post.slug, _anchor=f"comment-{comment.id}")
+    link = site_url() + url_for("posts.detail", slug=post.path, _anchor=f"comment-{comment.id}")
     queue = site_url() + url_for("comments.queue")
     message.set_content(
         f"{comment.author_name} <{comment.author_email}> wrote ({state}):\n\n"

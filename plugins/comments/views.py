@@ -399,7 +399,7 @@ def create(post_id):
         db.session.rollback()
         current_app.logger.exception("comment_posted failed for comment %s", comment.id)
     response = redirect(
-        url_for("posts.detail", slug=post.slug, _anchor=f"comment-{comment.id}"), 303
+        url_for("posts.detail", slug=post.path, _anchor=f"comment-{comment.id}"), 303
     )
     remember(response, form)
     if comment.status == "pending":
@@ -434,7 +434,7 @@ def close(post_id):
     else:
         set_closed(post.id, closed=True)
         flash("Comments are closed on this post.", "success")
-    return redirect(url_for("posts.detail", slug=post.slug, _anchor="comments"))
+    return redirect(url_for("posts.detail", slug=post.path, _anchor="comments"))
 
 
 @bp.route("/comments/<slug>/feed/")

@@ -7,9 +7,19 @@ from blog.models import Post, post_category
 from blog.plugin_api import LISTS, page_shows
 from plugins.related_posts.models import HiddenBox, RelatedPick
 
-# What the box shows of a pick; its body (the bulk of a post row) is never read.
+# What the box shows of a pick (type and parent make its address, Post.path); its body
+# (the bulk of a post row) is never read.
 SHOWN = (
-    load_only(Post.id, Post.title, Post.slug, Post.published_at, Post.created_at, Post.author_id),
+    load_only(
+        Post.id,
+        Post.title,
+        Post.slug,
+        Post.type,
+        Post.parent_id,
+        Post.published_at,
+        Post.created_at,
+        Post.author_id,
+    ),
     joinedload(Post.author),
 )
 

@@ -668,7 +668,8 @@ def test_no_comment_section_or_routes_when_switched_off(client, add_post):
     page = client.get("/quiet/").text
 
     assert 'id="comments"' not in page and "Leave a Comment" not in page
-    assert client.post("/comments/1/", data={}).status_code == 404
+    # No comment route: the address is only a would-be page's (/parent/child/), GET only.
+    assert client.post("/comments/1/", data={}).status_code == 405
     assert client.get("/comments/quiet/feed/").status_code == 404
     assert client.get("/admin/comments").status_code == 404
 
