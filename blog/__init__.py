@@ -17,6 +17,7 @@ from blog import (
     health,
     jobs,
     logs,
+    menus,
     migrating,
     page_cache,
     posts,
@@ -86,6 +87,7 @@ def create_app(test_config=None):
     app.jinja_loader = ChoiceLoader([site_templates, app.jinja_loader])
     app.jinja_env.globals["absolute_url"] = absolute_url
     app.jinja_env.globals["canonical_url"] = canonical_url
+    app.jinja_env.globals["navigation"] = menus.navigation
     app.jinja_env.filters["utc_iso"] = utc_iso
     app.jinja_env.filters["local_time"] = local_time
     register_error_pages(app)

@@ -22,6 +22,7 @@ from blog.caching import site_changed
 from blog.database import db
 from blog.media.html import responsive_images
 from blog.media.usage import record_uses
+from blog.menus import in_menu
 from blog.models import REVIEW_STATUSES, STATUSES, Category, Post, Revision, Tag, User, utcnow
 from blog.names import SLUG_MAX, first_free, make_slug
 from blog.page_cache import LISTS, NAV, post_pages
@@ -345,8 +346,8 @@ def changed_pages(post: Post, before: Listing) -> list[str]:
     tags = [post_pages(post.id)]  # its page, and every page that loaded it (related boxes)
     if before.public or after.public:
         tags.append(LISTS)
-    if before.in_navigation != after.in_navigation:
-        tags.append(NAV)  # a category may have got its first post or lost its last
+    if before.in_navigation != after.in_navigation or in_menu(post.id):
+        tags.append(NAV)  # a category's first or last post; a post the menu names
     return tags
 
 
@@ -491,7 +492,7 @@ def delete_post(post: Post) -> None:
         site_changed(
             post_pages(post.id),
             *([LISTS] if gone.public else []),
-            *([NAV] if gone.in_navigation else []),
+            *([NAV] if gone.in_navigation or in_menu(post.id) else []),
         )
         db.session.delete(post)
         db.session.flush()

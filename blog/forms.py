@@ -281,6 +281,25 @@ class DeleteForm(ButtonForm):
     submit = SubmitField("Delete")
 
 
+class MenuItemForm(Form):
+    """Add an item to the navigation menu: a page, post, category or tag, or any address."""
+
+    target = SelectField(
+        "Page, category or tag",
+        validate_choice=False,  # blog.menus.add_item says when it is gone
+        description="Or leave this empty and give an address below.",
+    )
+    url = StringField(
+        "Address", validators=[Length(max=2000)], description="https://…, or /a-path/ of this site."
+    )
+    label = StringField(
+        "Label",
+        validators=[Length(max=200)],
+        description="Shown in the menu; empty: the page's title or the category's name.",
+    )
+    submit = SubmitField("Add to the menu")
+
+
 class CategoryForm(Form):
     name = StringField(
         "Name",

@@ -91,6 +91,16 @@ def post_deleted(post) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def category_address(slug: str) -> str | None:
+    """Return the site path of the category's page ("/category/news/"), or None.
+
+    The core serves no category pages: a plugin does (plugins/categories). Asked when
+    the navigation menu (blog/menus.py) shows an item that links to a category; with
+    no plugin answering, the menu leaves the item out. The first answer wins.
+    """
+
+
 @hookspec
 def sitemap_urls() -> list:
     """Return the plugin's public pages for /sitemap.xml: [(path, last_modified), ...].

@@ -444,5 +444,36 @@ class Job(db.Model):
     __table_args__ = (Index("ix_job_state_run_after", "state", "run_after"),)
 
 
+class MenuItem(db.Model):
+    """One link of the site's navigation menu (blog/menus.py), edited at /admin/menu.
+
+    It points at a post or page, a category, a tag (whose address and name it follows
+    when they change), or any address (`url`). Items sit in `position` order, at the top
+    or under a top-level item (one level of nesting). An item whose post, category or tag
+    is deleted goes with it; the items under it come up to the top level.
+    """
+
+    __tablename__ = "menu_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("menu_item.id", ondelete="SET NULL"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(200), default="")  # "": the target's own name
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), index=True
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="CASCADE"), index=True
+    )
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000), default="")
+
+    post: Mapped[Post | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+    tag: Mapped[Tag | None] = relationship()
+
+
 # Every table above; plugins' tables are named after their plugin ("comments_...").
 CORE_TABLES = frozenset(db.Model.metadata.tables)

@@ -220,7 +220,7 @@ def test_an_older_backup_is_upgraded_on_restore(sites, tmp_path):
     with new.app_context(), db.engine.connect() as connection:
         assert inspect(connection).has_table("job")
         assert "parent_id" in {column["name"] for column in inspect(connection).get_columns("post")}
-        assert "0012core" in backups.revisions(connection)
+        assert "0013core" in backups.revisions(connection)
     assert (
         new.test_client().post("/login", data={"username": "ann", "password": PASSWORD}).status_code
         == 302

@@ -86,14 +86,14 @@ def test_a_missing_migration_and_a_failed_job_are_named(deployed):
     with deployed.app_context():
         with db.engine.begin() as connection:
             connection.execute(
-                sqlalchemy.text("UPDATE alembic_version SET version_num = '0011core' "
-                                "WHERE version_num = '0012core'")
+                sqlalchemy.text("UPDATE alembic_version SET version_num = '0012core' "
+                                "WHERE version_num = '0013core'")
             )  # fmt: skip
         db.session.add(Job(task="mail.send", arguments="{}", state="failed", last_error="x"))
         db.session.commit()
     result = run_doctor(deployed)
     assert result.exit_code == 1
-    assert "FAIL migrations: not applied: 0012core; run flask --app app db upgrade" in result.output
+    assert "FAIL migrations: not applied: 0013core; run flask --app app db upgrade" in result.output
     assert "WARN jobs: 1 failed job(s): see /admin/jobs" in result.output
 
 

@@ -30,7 +30,7 @@ from blog.auth import password_link
 from blog.database import db
 from blog.editing import PostData, categories_from_names, save_post, tags_from_names
 from blog.media.storage import store_image
-from blog.models import Passkey, Revision, User
+from blog.models import MenuItem, Passkey, Revision, User
 from plugins.comments.models import Comment
 from plugins.comments.views import form_started
 from tests.conftest import TEST_PASSWORD_HASH
@@ -104,7 +104,8 @@ def make_world() -> World:
     db.session.commit()
     image = store_image(png_bytes(), f"picture{n}.png", "A picture", owner)
     passkey = Passkey(user_id=owner.id, credential_id=f"key-{n}", public_key=b"cose", name="Phone")
-    db.session.add(passkey)
+    menu_item = MenuItem(label=f"Menu {n}", url="/archive/")
+    db.session.add_all([passkey, menu_item])
     db.session.commit()
     world.ids = {
         "draft": draft.id,
@@ -120,6 +121,7 @@ def make_world() -> World:
         "attachment": image.id,
         "upload": image.path,
         "passkey": passkey.id,
+        "menu_item": menu_item.id,
         "shown_upload": shown.path,
         "revision": saved.id,
         "autosave": autosave.id,
@@ -505,6 +507,21 @@ TABLE = [
             "timezone": "UTC",
         },
     ),  # fmt: skip
+    Ask("/admin/menu", "GET", "/admin/menu", ADMIN_ONLY),
+    Ask(
+        "/admin/menu",
+        "POST",
+        "/admin/menu",
+        (LOGIN, 403, 403, 403, 302),
+        data={"target": "", "url": "/about/", "label": "About"},
+    ),
+    Ask(
+        "/admin/menu/<int:item_id>",
+        "POST",
+        "/admin/menu/{menu_item}",
+        (LOGIN, 403, 403, 403, 302),
+        data={"action": "rename", "label": "Renamed"},
+    ),
     Ask("/admin/import-export", "GET", "/admin/import-export", ADMIN_ONLY),
     Ask(
         "/admin/import-export",

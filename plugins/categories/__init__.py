@@ -6,7 +6,7 @@ Settings, in instance/config.toml:
     nav_limit = 8      # how many categories the navigation shows (those with most posts)
 """
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from markupsafe import Markup
 
 from blog.plugin_api import hookimpl, plugin_config, render_fragment, until_site_changes
@@ -24,6 +24,11 @@ def settings() -> dict:
 def register_blueprints():
     settings()  # a misspelt setting stops start-up, not the first page view
     return [bp]
+
+
+@hookimpl
+def category_address(slug):
+    return url_for("categories.category", slug=slug)
 
 
 @hookimpl

@@ -1,0 +1,175 @@
+"""The navigation menu (#16): built at /admin/menu from pages, categories, tags and links,
+in order with one level of nesting; shown on every page, fresh after every change."""
+
+import re
+
+import pytest
+
+from blog.database import db
+from blog.editing import PostData, delete_post, save_post
+from blog.models import Category, MenuItem, Post, Tag, User
+
+
+def nav(html: str) -> list[str]:
+    """The site navigation's links, as 'label -> address', nested ones indented."""
+    block = re.search(r'<nav class="site-nav".*?</nav>', html, re.S).group(0)
+    links, depth = [], 0
+    for token in re.finditer(r"<ul>|</ul>|<a href=\"([^\"]*)\">([^<]*)</a>", block):
+        if token.group(0) == "<ul>":
+            depth += 1
+        elif token.group(0) == "</ul>":
+            depth -= 1
+        else:
+            links.append("  " * (depth - 1) + f"{token.group(2)} -> {token.group(1)}")
+    return links
+
+
+def make(app, add_user):
+    """A page under a page, a draft page, a category with a post, a tag."""
+    with app.app_context():
+        ann = db.session.get(User, add_user("ann", role="admin"))
+        news = Category(name="World News", slug="world-news")
+        quiet = Category(name="Quiet", slug="quiet")
+        tag = Tag(name="Elections", slug="elections")
+        db.session.add_all([news, quiet, tag])
+        db.session.commit()
+        about = save_post(PostData(title="About", type="page", status="published"), ann)
+        team = save_post(
+            PostData(title="Team", type="page", status="published", parent_id=about.id), ann
+        )
+        draft = save_post(PostData(title="Secret", type="page"), ann)
+        save_post(PostData(title="A story", status="published", categories=[news], tags=[tag]), ann)
+        return {"about": about.id, "team": team.id, "draft": draft.id, "news": news.id,
+                "quiet": quiet.id, "tag": tag.id}  # fmt: skip
+
+
+def add(client, **form):
+    return client.post("/admin/menu", data={"target": "", "url": "", "label": "", **form})
+
+
+def act(client, app, name, action, **form):
+    """Press a button of the item called `name` (its label, or its target's title or name)."""
+    with app.app_context():
+        for item in db.session.scalars(db.select(MenuItem)):
+            target = item.post or item.category or item.tag
+            names = (item.label, getattr(target, "title", None), getattr(target, "name", None))
+            if name in names:
+                return client.post(f"/admin/menu/{item.id}", data={"action": action, **form})
+    raise AssertionError(f"no menu item {name!r}")
+
+
+@pytest.mark.plugins("categories")
+def test_a_menu_replaces_the_categories_and_keeps_its_order_and_nesting(app, client, add_user):
+    ids = make(app, add_user)
+    client.post("/login", data={"username": "ann", "password": "password123"})
+    # Before there is a menu: the categories with posts.
+    assert nav(client.get("/").text) == ["Home -> /", "World News -> /category/world-news/"]
+
+    assert add(client, target=f"post:{ids['about']}").status_code == 302
+    add(client, target=f"post:{ids['team']}", label="Our team")
+    add(client, target=f"category:{ids['quiet']}")
+    add(client, target=f"tag:{ids['tag']}")
+    add(client, url="https://example.org/rss", label="Elsewhere")
+    add(client, target=f"post:{ids['draft']}")
+    act(client, app, "Our team", "indent")
+    act(client, app, "Elsewhere", "up")
+
+    assert nav(client.get("/").text) == [
+        "Home -> /",
+        "About -> /about/",
+        "  Our team -> /about/team/",
+        "Quiet -> /category/quiet/",
+        "Elsewhere -> https://example.org/rss",
+        "Elections -> /tag/elections/",
+    ]  # the draft page is not shown, though it is in the menu
+    admin = client.get("/admin/menu").text
+    assert "Page: Secret, draft: not shown" in admin
+
+    act(client, app, "Our team", "outdent")
+    act(client, app, "About", "remove")
+    act(client, app, "Quiet", "rename", label="Calm")
+    assert nav(client.get("/").text)[:3] == [
+        "Home -> /",
+        "Our team -> /about/team/",
+        "Calm -> /category/quiet/",
+    ]
+
+
+@pytest.mark.plugins("categories")
+@pytest.mark.config(CACHE={"pages": True})
+def test_readers_see_a_changed_menu_and_a_renamed_page_at_once(app, client, add_user):
+    ids = make(app, add_user)
+    admin = app.test_client()
+    admin.post("/login", data={"username": "ann", "password": "password123"})
+    add(admin, target=f"post:{ids['team']}")
+    # A post's page (kept until that post changes) with the navigation worked out before,
+    # for another page: it loads no menu page of its own, so only the menu can tell it.
+    client.get("/archive/")
+    assert "Team -> /about/team/" in nav(client.get("/a-story/").text)
+    assert client.get("/a-story/").headers.get("X-Page-Cache") == "hit"
+
+    with app.app_context():  # the page in the menu gets a new title and its parent a slug
+        about = db.session.get(Post, ids["about"])
+        ann = db.session.scalar(db.select(User))
+        save_post(PostData(title="About us", slug="us", type="page", status="published"), ann,
+                  post=about)  # fmt: skip
+        team = db.session.get(Post, ids["team"])
+        save_post(PostData(title="The team", type="page", status="published"), ann, post=team)
+    assert "The team -> /us/team/" in nav(client.get("/a-story/").text)
+
+    act(admin, app, "The team", "remove")
+    assert nav(client.get("/").text) == ["Home -> /", "World News -> /category/world-news/"]
+
+
+@pytest.mark.plugins()
+def test_a_category_item_needs_a_plugin_that_serves_category_pages(app, client, add_user):
+    ids = make(app, add_user)
+    client.post("/login", data={"username": "ann", "password": "password123"})
+    add(client, target=f"category:{ids['news']}")
+    add(client, target=f"tag:{ids['tag']}")
+    assert nav(client.get("/").text) == ["Home -> /", "Elections -> /tag/elections/"]
+
+
+def test_bad_items_are_refused_with_the_reason(app, client, add_user):
+    make(app, add_user)
+    client.post("/login", data={"username": "ann", "password": "password123"})
+    for form, message in [
+        ({"url": "javascript:alert(1)", "label": "x"}, "Give an address starting with https://"),
+        ({"url": "//evil.example/", "label": "x"}, "Give an address starting with https://"),
+        ({"url": "https://example.org/"}, "Give the link a label."),
+        ({"target": "post:999999"}, "That page, category or tag is not there any more."),
+        ({"target": "user:1"}, "That page, category or tag is not there any more."),
+        ({"url": "/about/", "label": "x" * 201}, "Field cannot be longer than 200 characters."),
+    ]:
+        response = add(client, **form)
+        assert response.status_code == 422 and message in response.text, form
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(MenuItem.id))) == 0
+    add(client, url="/about/", label="First")
+    refused = act(client, app, "First", "indent")
+    assert refused.status_code == 302
+    assert "The first item has no item above it to go under." in client.get("/admin/menu").text
+
+
+def test_a_deleted_page_leaves_the_menu_and_its_items_come_up(app, client, add_user):
+    ids = make(app, add_user)
+    client.post("/login", data={"username": "ann", "password": "password123"})
+    add(client, target=f"post:{ids['about']}")
+    add(client, url="/archive/", label="Archive")
+    act(client, app, "Archive", "indent")
+    with app.app_context():
+        delete_post(db.session.get(Post, ids["about"]))
+    assert nav(client.get("/").text) == ["Home -> /", "Archive -> /archive/"]
+
+    add(client, target=f"post:{ids['team']}")
+    add(client, url="/search", label="Search")
+    act(client, app, "Search", "indent")
+    act(client, app, "Team", "remove")  # removed by hand: what was under it comes up
+    assert nav(client.get("/").text) == ["Home -> /", "Archive -> /archive/", "Search -> /search"]
+
+
+def test_only_admins_edit_the_menu(app, client, add_user):
+    add_user("ed", role="editor")
+    client.post("/login", data={"username": "ed", "password": "password123"})
+    assert client.get("/admin/menu").status_code == 403
+    assert add(client, url="/x/", label="x").status_code == 403
