@@ -290,7 +290,9 @@ class MenuItemForm(Form):
         description="Or leave this empty and give an address below.",
     )
     url = StringField(
-        "Address", validators=[Length(max=2000)], description="https://…, or /a-path/ of this site."
+        "Address",
+        validators=[Length(max=2000)],
+        description="https://…, /a-path/ of this site, or # for a heading over its own items.",
     )
     label = StringField(
         "Label",

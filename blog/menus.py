@@ -110,7 +110,11 @@ def checked_address(url: str) -> str:
         return url
     if url.startswith("/") and not url.startswith(("//", "/\\")):
         return url
-    raise MenuError("Give an address starting with https://, http:// or / (a page of this site).")
+    if url == "#":  # no page of its own: a heading for the items under it, as in WordPress
+        return url
+    raise MenuError(
+        "Give an address starting with https://, http:// or / (a page of this site), or #."
+    )
 
 
 def checked_label(label: str) -> str:
@@ -123,23 +127,40 @@ def checked_label(label: str) -> str:
 def add_item(target: str, label: str = "", url: str = "") -> MenuItem:
     """Add an item at the end of the menu. `target` is "post:<id>", "category:<id>" or
     "tag:<id>"; with none, `url` and a label make a link."""
-    item = MenuItem(label=checked_label(label))
+    label = checked_label(label)
     if target:
         kind, _, number = target.partition(":")
         model = {"post": Post, "category": Category, "tag": Tag}.get(kind)
         found = db.session.get(model, int(number)) if model and number.isdigit() else None
         if found is None:
             raise MenuError("That page, category or tag is not there any more.")
-        setattr(item, kind, found)
+        return append(found, label)
+    url = checked_address(url)
+    if not label:
+        raise MenuError("Give the link a label.")
+    return append(url, label)
+
+
+def append(target: Post | Category | Tag | str, label: str, under: MenuItem | None = None):
+    """Add an item at the end of the menu (or of `under`'s items): a post, category or
+    tag, or an address checked already (checked_address)."""
+    item = MenuItem(label=label, parent_id=under.id if under else None)
+    if isinstance(target, str):
+        item.url = target
     else:
-        item.url = checked_address(url)
-        if not item.label:
-            raise MenuError("Give the link a label.")
-    last = db.session.scalar(db.select(db.func.max(MenuItem.position)))
-    item.position = (last or 0) + 1
+        setattr(item, {Post: "post", Category: "category", Tag: "tag"}[type(target)], target)
+    siblings = db.select(db.func.max(MenuItem.position)).where(
+        MenuItem.parent_id == under.id if under else MenuItem.parent_id.is_(None)
+    )
+    item.position = (db.session.scalar(siblings) or 0) + 1
     db.session.add(item)
+    db.session.flush()  # an id, for the items that go under it
     _changed()
     return item
+
+
+def is_empty() -> bool:
+    return db.session.scalar(db.select(MenuItem.id).limit(1)) is None
 
 
 def rename(item: MenuItem, label: str) -> None:

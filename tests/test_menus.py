@@ -8,6 +8,9 @@ import pytest
 from blog.database import db
 from blog.editing import PostData, delete_post, save_post
 from blog.models import Category, MenuItem, Post, Tag, User
+from blog.wordpress.exporter import export_wordpress
+from blog.wordpress.importer import import_wordpress
+from tests.conftest import shared_file
 
 
 def nav(html: str) -> list[str]:
@@ -173,3 +176,71 @@ def test_only_admins_edit_the_menu(app, client, add_user):
     client.post("/login", data={"username": "ed", "password": "password123"})
     assert client.get("/admin/menu").status_code == 403
     assert add(client, url="/x/", label="x").status_code == 403
+
+
+THEME_DATA = ("fixtures", "themeunittestdata.wordpress.xml")
+
+
+@pytest.mark.plugins("categories")
+def test_a_wordpress_menu_comes_over_nested_one_level(app, client):
+    with app.app_context():
+        summary = import_wordpress(str(shared_file(*THEME_DATA)))
+
+    # Five menus in the export: the largest comes over, and the summary says so.
+    assert summary.created["menu items"] == 23
+    skipped = summary.skipped["menu items"]
+    assert skipped["in menu 'All Pages' (one menu comes over: the largest, 'Testing Menu')"] == 18
+    assert sum(skipped.values()) == 70 - 23
+    links = nav(client.get("/").text)
+    assert links[:5] == [
+        "Home -> /",
+        "Pages -> #",  # a heading for the items under it, as WordPress has it
+        "  Page Image Alignment -> /about/page-image-alignment/",
+        "  Page Markup And Formatting -> /about/page-markup-and-formatting/",
+        "Categories -> #",
+    ]
+    # "Depth" nests ten levels in WordPress: here they all sit under it, in order.
+    depth = links.index("Depth -> #")
+    assert links[depth + 1 : depth + 11] == [f"  Level {n:02d} -> #" for n in range(1, 11)]
+    assert "  New Window / Tab -> https://wordpressfoundation.org/" in links
+
+    # Imported again: the menu is there already, and is left alone.
+    with app.app_context():
+        again = import_wordpress(str(shared_file(*THEME_DATA)))
+    assert again.skipped["menu items"] == {"the site has a menu already": 70}
+    assert nav(client.get("/").text) == links
+
+
+@pytest.mark.plugins("categories")
+def test_the_menu_leaves_in_the_export_and_comes_back(app, make_app, client, add_user, tmp_path):
+    ids = make(app, add_user)
+    client.post("/login", data={"username": "ann", "password": "password123"})
+    add(client, target=f"post:{ids['about']}", label="Who we are")
+    add(client, target=f"post:{ids['team']}")
+    add(client, target=f"category:{ids['news']}")
+    add(client, target=f"tag:{ids['tag']}")
+    add(client, url="https://example.org/", label="Friends")
+    act(client, app, "Team", "indent")
+    act(client, app, "Friends", "indent")
+    before = nav(client.get("/").text)
+    exported = tmp_path / "site.xml"
+    with app.app_context(), exported.open("wb") as out:
+        counts = export_wordpress(out)
+    assert counts["menu items"] == 5
+
+    copy = make_app(("categories",))
+    with copy.app_context():
+        summary = import_wordpress(str(exported))
+    assert summary.created["menu items"] == 5
+    assert (
+        nav(copy.test_client().get("/").text)
+        == before
+        == [
+            "Home -> /",
+            "Who we are -> /about/",
+            "  Team -> /about/team/",
+            "World News -> /category/world-news/",
+            "Elections -> /tag/elections/",
+            "  Friends -> https://example.org/",
+        ]
+    )

@@ -23,6 +23,7 @@ from blog.rendering import MORE, more_break
 from blog.security_log import record
 from blog.sitetime import local
 from blog.wordpress.items import MORE_PLACEHOLDER, PRESSROOM_STATUS, WxrComment, WxrItem
+from blog.wordpress.menus import export_items as export_menu
 
 WP = "http://wordpress.org/export/1.2/"
 NAMESPACES = {
@@ -93,7 +94,7 @@ def _site_date(value: datetime | None) -> str:
 
 
 def export_wordpress(out: BinaryIO) -> Counter:
-    """Write every author, category, tag, post, page and attachment to `out`."""
+    """Write every author, category, tag, post, page and attachment, and the menu, to `out`."""
     site = current_app.config["SITE"]
     url = site["url"].rstrip("/")
     counts = Counter()
@@ -117,14 +118,24 @@ def export_wordpress(out: BinaryIO) -> Counter:
     counts["authors"] = _authors(channel)
     counts["categories"] = _categories(channel)
     counts["tags"] = _tags(channel)
+    attachment_offset = db.session.scalar(db.select(db.func.max(Post.id))) or 0
+    # Menu items are posts in WordPress: their ids come after every post and attachment.
+    last_attachment = db.session.scalar(db.select(db.func.max(Attachment.id))) or 0
+    menu_offset = attachment_offset + last_attachment
+    menu, menu_items = export_menu(menu_offset)
+    if menu is not None:
+        _menu_term(channel, menu)
     _child(channel, "generator", "Pressroom")
     for element in channel.parts:
         write(element.text("\t") + "\n")
-    attachment_offset = db.session.scalar(db.select(db.func.max(Post.id))) or 0
     for element in _attachments(url, attachment_offset, counts):
         write(element.text("\t") + "\n")
     for element in _items(url, attachment_offset, counts):
         write(element.text("\t") + "\n")
+    for item in menu_items:
+        write(_item_element(item, url).text("\t") + "\n")
+    if menu_items:
+        counts["menu items"] = len(menu_items)
     write("</channel>\n</rss>\n")
     # A copy of every post, draft and account name leaves the site: the admins' log says so.
     record("export", detail=", ".join(f"{count} {kind}" for kind, count in counts.items()))
@@ -179,6 +190,19 @@ def _tags(channel) -> int:
         _child(element, "wp:tag_slug", tag.slug, cdata=True)
         _child(element, "wp:tag_name", tag.name, cdata=True)
     return len(tags)
+
+
+def _menu_term(channel, menu: dict) -> None:
+    """The menu as WordPress declares one: a term of the nav_menu taxonomy."""
+    highest = max(
+        db.session.scalar(db.select(db.func.max(Category.id))) or 0,
+        db.session.scalar(db.select(db.func.max(Tag.id))) or 0,
+    )
+    element = _child(channel, "wp:term")
+    _child(element, "wp:term_id", highest + 1)
+    _child(element, "wp:term_taxonomy", "nav_menu", cdata=True)
+    _child(element, "wp:term_slug", menu["slug"], cdata=True)
+    _child(element, "wp:term_name", menu["name"], cdata=True)
 
 
 def _attachments(url: str, offset: int, counts: Counter):

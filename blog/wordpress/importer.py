@@ -44,6 +44,7 @@ from blog.wordpress.items import (
     whole_number,
 )
 from blog.wordpress.media import MediaMover
+from blog.wordpress.menus import import_menu
 from blog.wordpress.wxr import WxrReader
 
 STATUSES = {
@@ -180,6 +181,9 @@ def import_steps(
         for part in WxrReader(source).read():
             if not isinstance(part, WxrItem) or part.type == "attachment":
                 continue
+            if part.type == "nav_menu_item":
+                run.menu_items.append(part)  # into the menu once its targets are all in
+                continue
             post_id = run.import_item(part)
             if part.type in ("post", "page"):
                 done += 1
@@ -225,6 +229,8 @@ class _Import:
         self.posts: dict[int, int] = {}  # WordPress post id -> post id
         self.pending_parents: list[tuple[int, int]] = []  # (attachment id, WordPress parent)
         self.page_parents: dict[int, int] = {}  # page id -> its parent's WordPress id
+        self.term_ids: dict[tuple[str, int], int] = {}  # ("category", WordPress id) -> id
+        self.menu_items: list[WxrItem] = []  # nav_menu_item, placed once every post is in
         # Every file's address -> attachment id, to note which posts show which files
         # without a query per post.
         self.files = dict(db.session.execute(db.select(Attachment.url, Attachment.id)).all())
@@ -281,7 +287,7 @@ class _Import:
     def terms(self) -> None:
         categories = [term for term in self.found.terms if term.kind == "category"]
         for term in categories:
-            self.term_id(Category, term)
+            self.term_ids["category", term.wp_id or 0] = self.term_id(Category, term)
         for term in categories:
             if term.parent_slug and term.parent_slug in self.categories:
                 category = db.session.get(Category, self.categories[term.slug])
@@ -294,7 +300,7 @@ class _Import:
                 )
         for term in self.found.terms:
             if term.kind == "tag":
-                self.term_id(Tag, term)
+                self.term_ids["tag", term.wp_id or 0] = self.term_id(Tag, term)
 
     def term_id(self, model, term: WxrTerm) -> int:
         """The id of the category or tag a WordPress term becomes, created if new."""
@@ -549,6 +555,15 @@ class _Import:
             else:
                 parents[page_id] = parent_id
         self.summary.notes += [f"page {reason}" for reason in place_imported_pages(parents)]
+        import_menu(self.menu_items, self.menu_target, self.source, self.summary)
+
+    def menu_target(self, kind: str, wp_id: int):
+        """The post ("post"), category or tag that WordPress object `wp_id` became."""
+        if kind == "post":
+            post_id = self.posts.get(wp_id) or self.earlier_post(wp_id)
+            return db.session.get(Post, post_id) if post_id else None
+        found = self.term_ids.get((kind, wp_id))
+        return db.session.get(Category if kind == "category" else Tag, found) if found else None
 
     def earlier_post(self, wp_id: int) -> int | None:
         """The post an earlier import of the same site made of WordPress post `wp_id`."""
