@@ -299,6 +299,21 @@ def test_hook_sitemap_urls(fake_plugins, make_app):
     assert "<loc>http://blog.test/gallery/</loc><lastmod>2026-01-02T03:04:05Z</lastmod>" in xml
 
 
+def test_hook_category_address(fake_plugins, make_app):
+    from blog import menus
+    from blog.models import Category
+
+    fake_plugins(topics={"category_address": lambda slug: f"/topics/{slug}/"})
+    app = make_app(["topics"])
+    with app.app_context():
+        category = Category(name="Birds", slug="birds")
+        db.session.add(category)
+        menus.append(category, "")
+        db.session.commit()
+
+    assert '<a href="/topics/birds/">Birds</a>' in app.test_client().get("/").text
+
+
 # A WordPress export around its items.
 WXR = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"
