@@ -6,7 +6,7 @@ import re
 import sys
 
 from audit import checks
-from audit.site import CHROMIUM, CHROMIUM_ARGS, EDITOR_PAGE, PASSWORD, PUBLIC_PAGES, serve
+from audit.site import ADMIN_PAGES, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PUBLIC_PAGES, serve
 
 
 def main() -> int:
@@ -36,8 +36,8 @@ def main() -> int:
                 context = browser.new_context(base_url=site.url, bypass_csp=True,
                                               color_scheme=scheme)  # fmt: skip
                 tab = context.new_page()
-                for name, path in [*PUBLIC_PAGES.items(), ("editor", EDITOR_PAGE)]:
-                    if name == "editor":
+                for name, path in [*PUBLIC_PAGES.items(), *ADMIN_PAGES.items()]:
+                    if name == next(iter(ADMIN_PAGES)):
                         log_in(tab)
                     tab.goto(path)
                     violations = checks.axe_violations(tab)
@@ -50,7 +50,7 @@ def main() -> int:
             browser.close()
         messages = checks.vnu_messages(fetch_pages(site))
         print(f"Nu HTML checker: {len(messages)} errors and warnings on "
-              f"{len(PUBLIC_PAGES) + 1} pages")  # fmt: skip
+              f"{len(PUBLIC_PAGES) + len(ADMIN_PAGES)} pages")  # fmt: skip
         for message in messages:
             print(
                 f"    {message['page']}:{message['line']} {message['type']}: {message['message']}"
@@ -68,12 +68,12 @@ def log_in(tab) -> None:
 
 
 def fetch_pages(site) -> dict[str, str]:
-    """Each audited page's HTML as the server sends it (the editor's, logged in)."""
+    """Each audited page's HTML as the server sends it (the admin's, logged in)."""
     client = site.app.test_client()
     pages = {name: client.get(path).text for name, path in PUBLIC_PAGES.items()}
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', pages["login"])[1]
     client.post("/login", data={"username": "ada", "password": PASSWORD, "csrf_token": token})
-    pages["editor"] = client.get(EDITOR_PAGE).text
+    pages |= {name: client.get(path).text for name, path in ADMIN_PAGES.items()}
     return pages
 
 

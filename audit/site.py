@@ -1,7 +1,8 @@
 """A sample Pressroom site, served on 127.0.0.1, for the checkers in this folder.
 
 The pages the audits look at: the home page, a post page with its related posts and
-comments, a category page, the search page, the login page and the editor.
+comments, a category page, the search page, the login page (each with the site's menu,
+a page under a page among its items), and the admin's editor and menu pages.
 """
 
 import contextlib
@@ -32,7 +33,7 @@ PUBLIC_PAGES = {
     "search": "/search?q=harbour",
     "login": "/login",
 }
-EDITOR_PAGE = "/admin/posts/1/edit"
+ADMIN_PAGES = {"editor": "/admin/posts/1/edit", "menu": "/admin/menu"}  # logged in
 PASSWORD = "audit-password-1"  # noqa: S105 -- the throwaway sample site's admin
 
 ARTICLES = [
@@ -83,7 +84,9 @@ class SampleSite:
 
 
 def build(app) -> None:
-    """Fill an empty database: an admin, five posts in two categories, comments."""
+    """Fill an empty database: an admin, five posts in two categories, comments, a page
+    under a page, and a menu of them with the categories."""
+    from blog import menus
     from blog.database import db
     from blog.editing import PostData, categories_from_names, save_post
     from blog.models import User
@@ -111,6 +114,17 @@ def build(app) -> None:
                     author_email="ada@example.com", body="Thank you, Sam.",
                     body_html="<p>Thank you, Sam.</p>", status="approved"),
         ])  # fmt: skip
+        db.session.commit()
+        page = PostData(title="About the paper", body=ARTICLES[0][2], type="page",
+                        status="published")  # fmt: skip
+        about = save_post(page, author=editor)
+        page = PostData(title="Our newsroom", body=ARTICLES[1][2], type="page",
+                        status="published", parent_id=about.id)  # fmt: skip
+        newsroom = save_post(page, author=editor)
+        top = menus.append(about, "About")
+        menus.append(newsroom, "", under=top)
+        for name in ("World News", "People"):
+            menus.append(categories_from_names([name])[0], "")
         db.session.commit()
         index.rebuild()
 

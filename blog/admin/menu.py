@@ -61,7 +61,6 @@ def menu():
         form=form,
         items=menus.items(),
         target_name=menus.target_name,
-        button_form=ButtonForm(),
     ), status
 
 
