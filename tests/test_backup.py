@@ -15,6 +15,7 @@ from PIL import Image
 from sqlalchemy import inspect, select
 
 from blog import backup as backups
+from blog import menus
 from blog.accounts import create_account
 from blog.database import db
 from blog.editing import PostData, categories_from_names, save_post, tags_from_names
@@ -33,9 +34,10 @@ def png(colour=(200, 30, 30)) -> bytes:
 
 
 def fill(app) -> None:
-    """Every kind of content: users with passwords, posts, a page, a draft with
-    revisions, categories (one a child), tags, threaded comments, an image shown as a
-    post's image, related-posts data."""
+    """Every kind of content: users with passwords, posts, pages (one under a page made
+    after it, as an import makes them), a draft with revisions, categories (one a child),
+    tags, threaded comments, an image shown as a post's image, related-posts data, and a
+    menu (an item under one made after it)."""
     with app.app_context():
         ann = create_account("ann", "ann@example.com", role="admin", password=PASSWORD)
         bob = create_account("bob", "bob@example.com", role="author", password=PASSWORD)
@@ -66,8 +68,16 @@ def fill(app) -> None:
             )
         child = categories_from_names(["Local"], create=True)[0]
         child.parent_id = news[0].id
-        save_post(PostData(title="About", body="Who writes here.", status="published",
-                           type="page"), ann)  # fmt: skip
+        team = save_post(PostData(title="Team", body="Who we are.", status="published",
+                                  type="page"), ann)  # fmt: skip
+        about = save_post(PostData(title="About", body="Who writes here.", status="published",
+                                   type="page"), ann)  # fmt: skip
+        save_post(PostData(title="Team", body="Who we are.", status="published", type="page",
+                           parent_id=about.id), ann, post=team)  # fmt: skip
+        team_item, about_item = menus.append(team, ""), menus.append(about, "Who")
+        menus.move(about_item, -1)
+        menus.indent(team_item)  # under the About item, made after it
+        menus.append(news[0], "")
         draft = save_post(PostData(title="Draft", body="First words."), bob)
         save_post(PostData(title="Draft", body="Second words.", slug=draft.slug), bob, post=draft)
         first = Comment(post_id=posts[0].id, author_name="Reader", author_email="r@example.com",
@@ -141,6 +151,9 @@ def test_a_site_goes_through_one_file_and_comes_back_the_same(sites, tmp_path, s
     client = new.test_client()
     assert client.post("/login", data={"username": "bob", "password": PASSWORD}).status_code == 302
     assert 'href="/ferry-timetable-changes/"' in client.get("/search?q=ferry").text  # rebuilt
+    home = client.get("/").text  # the menu, an item under one made after it
+    assert '<li><a href="/about/">Who</a>' in home and '<a href="/about/team/">Team</a>' in home
+    assert client.get("/about/team/").status_code == 200
     picture = before["attachment"][0]["url"]
     with new.test_client().get(picture) as answer:
         assert answer.data == uploads[picture.removeprefix("/uploads/")]
