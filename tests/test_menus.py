@@ -244,3 +244,39 @@ def test_the_menu_leaves_in_the_export_and_comes_back(app, make_app, client, add
             "  Friends -> https://example.org/",
         ]
     )
+
+
+MENU_ITEM = """<item><title>{title}</title><wp:post_id>{id}</wp:post_id>
+  <wp:status>publish</wp:status><wp:menu_order>{id}</wp:menu_order>
+  <wp:post_type>nav_menu_item</wp:post_type>
+  <category domain="nav_menu" nicename="main"><![CDATA[Main]]></category>
+  <wp:postmeta><wp:meta_key>_menu_item_type</wp:meta_key><wp:meta_value>custom</wp:meta_value></wp:postmeta>
+  <wp:postmeta><wp:meta_key>_menu_item_object</wp:meta_key><wp:meta_value>custom</wp:meta_value></wp:postmeta>
+  <wp:postmeta><wp:meta_key>_menu_item_url</wp:meta_key><wp:meta_value>{url}</wp:meta_value></wp:postmeta>
+</item>"""
+
+
+def test_an_imported_menu_runs_nothing(app, client, tmp_path):
+    from xml.sax.saxutils import escape
+
+    from tests.test_hooks import WXR, import_text
+
+    links = [
+        ('<img src=x onerror="alert(1)">Hi', "http://old.test/about/"),
+        ("Run", "javascript:alert(1)"),
+        ("Data", "data:text/html,<script>alert(1)</script>"),
+        ("Elsewhere", "//evil.example/"),
+    ]
+    items = "".join(
+        MENU_ITEM.format(id=number, title=escape(title), url=escape(url))
+        for number, (title, url) in enumerate(links, start=1)
+    )
+    summary = import_text(app, tmp_path, WXR.format(items=items))
+
+    assert summary.created["menu items"] == 1
+    assert summary.skipped["menu items"] == {
+        "a link to an address that is not http(s) or of this site": 3
+    }
+    html = client.get("/").text
+    assert "Hi -> /about/" in nav(html)  # the old site's own page, as a path here
+    assert "onerror" not in html and "javascript:" not in html and "evil.example" not in html
