@@ -1,7 +1,7 @@
 """Pressroom's core. create_app() is the one place where the parts meet."""
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, abort, current_app, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -95,7 +95,8 @@ def create_app(test_config=None):
 
     cli.init_app(app)  # flask db upgrade, user, post, plugins
     page_cache.init_app(app)  # in front of the app, it answers stored pages itself
-    proxy.init_app(app)  # last: X-Forwarded-* from trusted proxies, HTTPS's Secure and HSTS
+    proxy.init_app(app)  # X-Forwarded-* from trusted proxies, HTTPS's Secure and HSTS
+    app.wsgi_app = EscapedQuery(app.wsgi_app)  # outermost: before anything reads the query
     if test_config is None:
         auth.announce_setup_link(app)
         security_log.record_plugin_changes(app)
@@ -130,6 +131,27 @@ def refuse_unknown_hosts():
     trusted = {host_name(urlsplit(site["url"]).netloc), *site.get("hosts", []), *LOOPBACK_HOSTS}
     if host_name(request.host) not in trusted:
         abort(400, "This site does not answer to that name.")
+
+
+# Printable ASCII: what a browser sends in a query string as it is (it escapes the rest).
+QUERY_AS_SENT = "".join(map(chr, range(0x21, 0x7F)))
+
+
+class EscapedQuery:
+    """WSGI middleware: bytes past ASCII in the query string, which a browser escapes but a
+    hand-made request may send raw, are percent-escaped before anything reads them.
+    Werkzeug decodes the query strictly as UTF-8 (request.args, request.full_path), so
+    bytes that are not UTF-8 answered 500 on every page; escaped, they are kept as they
+    are, as Werkzeug keeps escaped bytes that are not UTF-8."""
+
+    def __init__(self, wsgi_app):
+        self.app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        raw = environ.get("QUERY_STRING", "")
+        if not raw.isascii():  # WSGI gives the bytes as latin-1 text
+            environ["QUERY_STRING"] = quote(raw.encode("latin-1"), safe=QUERY_AS_SENT)
+        return self.app(environ, start_response)
 
 
 def drop_nul_bytes():

@@ -6,8 +6,8 @@ once the parents are in too) and deletion (delete_post) comes through here: from
 editor, the CLI, blog/revisions.py, blog/scheduling.py and the WordPress importer. So
 every post gets the same slug rules, the same renderer and the same bookkeeping (search
 index, media use, revisions where they apply), and post_saved / post_deleted fire
-exactly once per post, inside the
-transaction (keep_in_step and delete_post are the only callers of those hooks).
+exactly once per post, inside the transaction (keep_in_step and delete_post are the only
+callers of those hooks).
 """
 
 import re

@@ -222,3 +222,17 @@ def test_nul_bytes_anywhere_get_a_plain_answer(app, client, add_post):
     assert answer.status_code == 303
     with app.app_context():
         assert db.session.scalar(db.select(Comment.body)) == "Hi there"
+
+
+@pytest.mark.plugins("categories")
+def test_raw_query_bytes_that_are_not_utf8_get_the_page(app, client, add_post):
+    """A browser escapes them; a hand-made request may send them raw. Werkzeug read them
+    strictly as UTF-8, and every page answered 500 (found with a page's redirect)."""
+    add_post("Filed", categories=["News"])
+    raw = {"QUERY_STRING": "q=caf\xe9&page=\xff\xfe"}  # WSGI's latin-1 text of the bytes
+
+    for path in ("/", "/search", "/filed/", "/category/news/", "/feed/"):
+        assert client.get(path, environ_overrides=raw).status_code == 200, path
+    assert client.get("/filed", environ_overrides=raw).headers["Location"] == (
+        "/filed/?q=caf%25E9&page=%25FF%25FE"  # kept escaped, as Werkzeug keeps them
+    )

@@ -196,3 +196,16 @@ def test_an_import_with_broken_parents_keeps_those_pages_at_the_top(app, tmp_pat
         assert pages["loop-a"].path == "loop-b/loop-a" and pages["loop-b"].path == "loop-b"
         assert pages["orphan"].path == "orphan"
         assert (pages["loop-a"].menu_order, pages["loop-b"].menu_order) == (-3, 2**31 - 1)
+
+
+def test_a_redirect_keeps_any_query_as_it_was_read(app, writer, client):
+    about = new_page(writer, "About")
+    new_page(writer, "Team", parent=about)
+    writer.post("/logout")
+
+    moved = client.get("/team/?cpage=2&tag=a&tag=b&x=%FF%FE", headers={"Accept": "text/html"})
+    assert moved.status_code == 301
+    assert moved.headers["Location"].startswith("/about/team/?cpage=2&tag=a&tag=b&x=")
+    # Bytes that are not UTF-8, as a raw request may carry them.
+    raw = client.get("/team/", environ_overrides={"QUERY_STRING": "x=\xff\xfe"})
+    assert raw.status_code == 301

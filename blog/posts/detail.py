@@ -1,5 +1,7 @@
 """One post (or page) as readers see it, and the notice its editors see above it."""
 
+from urllib.parse import urlencode
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -63,8 +65,8 @@ def elsewhere(post: Post):
         moved = redirect_old_address(request.path)
         if moved is not None:
             return moved
-    query = f"?{request.query_string.decode()}" if request.query_string else ""
-    return redirect(url_for("posts.detail", slug=post.path) + query, 301)
+    query = urlencode(list(request.args.items(multi=True)))  # as read: never a 500 on bytes
+    return redirect(url_for("posts.detail", slug=post.path) + (f"?{query}" if query else ""), 301)
 
 
 bp.add_url_rule("/preview/<token>", "shared_draft", sharing.shared_draft)
