@@ -9,7 +9,6 @@ transaction; a save of a post in the menu tells it too (blog/editing.py, in_menu
 """
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from flask import request, url_for
 from sqlalchemy.orm import selectinload
@@ -19,6 +18,7 @@ from blog.database import db
 from blog.models import Category, MenuItem, Post, Tag
 from blog.page_cache import NAV
 from blog.plugins import hooks
+from blog.rendering import link_address
 
 LABEL_MAX = 200
 
@@ -102,19 +102,17 @@ def target_name(item: MenuItem) -> str:
 
 
 def checked_address(url: str) -> str:
-    """An address a menu may link to: http(s) with a host, or a path on this site. Never
-    javascript: or data:, nor "//other.example" (another site, whatever it looks like)."""
+    """An address a menu may link to (rendering.link_address: never javascript: or data:,
+    nor "//other.example"), or "#"."""
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return url
-    if url.startswith("/") and not url.startswith(("//", "/\\")):
-        return url
     if url == "#":  # no page of its own: a heading for the items under it, as in WordPress
         return url
-    raise MenuError(
-        "Give an address starting with https://, http:// or / (a page of this site), or #."
-    )
+    checked = link_address(url)
+    if checked is None:
+        raise MenuError(
+            "Give an address starting with https://, http:// or / (a page of this site), or #."
+        )
+    return checked
 
 
 def checked_label(label: str) -> str:

@@ -2,6 +2,7 @@
 
 import html
 import re
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -225,3 +226,17 @@ def render_reader_markdown(text: str) -> Markup:
 
 def count_links(fragment: str) -> int:
     return fragment.count("<a ")
+
+
+def link_address(url: str) -> str | None:
+    """`url` stripped, if a page may link to it or show it: http(s) with a host, or a
+    path on this site; None for anything else: javascript:, data:, and a
+    protocol-relative "//other.example/x" (or "/\\other.example", which browsers read
+    the same), another site's whatever it claims to be."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return url
+    if url.startswith("/") and not url.startswith(("//", "/\\")):
+        return url
+    return None

@@ -32,7 +32,7 @@ from blog.media.remote import Policy
 from blog.models import Attachment, Category, ImportedItem, Post, Redirect, Tag, User, utcnow
 from blog.names import make_slug
 from blog.plugins import hooks
-from blog.rendering import BodyRefused, plain_text, sanitise
+from blog.rendering import BodyRefused, link_address, plain_text, sanitise
 from blog.security_log import record
 from blog.wordpress.content import Media, to_markdown
 from blog.wordpress.items import (
@@ -341,7 +341,7 @@ class _Import:
                 self.media[item.wp_id] = record.attachment_id
                 self.summary.add_existing("attachments")
                 continue
-            url = file_address(item.attachment_url or item.guid)
+            url = link_address(item.attachment_url or item.guid)
             if url is None:
                 self.summary.add_skipped("attachments", "no address for the file")
                 continue
@@ -385,7 +385,7 @@ class _Import:
             found = []
             for wp_id in ids:
                 item = self.found.attachments.get(wp_id)
-                url = file_address(item.attachment_url) if item is not None else None
+                url = link_address(item.attachment_url) if item is not None else None
                 if url is not None and _mime_type(url).startswith("image/"):
                     found.append(
                         Media(
@@ -596,20 +596,6 @@ _MIME = {
     "pdf": "application/pdf",
     "zip": "application/zip",
 }
-
-
-def file_address(url: str) -> str | None:
-    """An attachment's address as the export gives it: an http(s) URL with a host, or a
-    path on this site; None for anything else. A protocol-relative "//other.example/x.png"
-    (or "/\\other.example", which browsers read the same) is another site's, whatever
-    the export calls it."""
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return url
-    if url.startswith("/") and not url.startswith(("//", "/\\")):
-        return url
-    return None
 
 
 def _mime_type(url: str) -> str:
