@@ -72,7 +72,7 @@ def import_menu(items: list[WxrItem], targets, source: str, summary) -> None:
         if target is None:
             summary.add_skipped("menu items", reason)
             continue
-        label = checked_label(plain_text(item.title))[:200]
+        label = checked_label(plain_text(item.title)[:200])
         if isinstance(target, str) and not label:
             label = target[:200]
         made[item.wp_id] = append(target, label, under)
