@@ -55,5 +55,9 @@ audit/node_modules/.installed: audit/package.json audit/package-lock.json
 audit: $(VENV)/.installed-test audit/node_modules/.installed
 	$(BIN)/python -m audit
 
+# Code blocks' colours, from blog/highlighting.py (tests/test_code_and_math.py checks it).
+static/highlight.css: blog/highlighting.py | $(VENV)/.installed
+	$(BIN)/python -c 'from blog.highlighting import stylesheet; print(stylesheet(), end="")' > $@
+
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage .ruff_cache audit/node_modules

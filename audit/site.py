@@ -54,6 +54,24 @@ ARTICLES = [
      "parade of boats in April."),
 ]  # fmt: skip
 
+# Highlighted code (both palettes are checked for contrast) and MathML.
+TIDE_TABLE = """
+
+## The tide table
+
+The lamps follow the tide, $h(t) = A \\cos(\\omega t)$, and the keeper's mean is
+
+$$
+\\bar{h} = \\frac{1}{n} \\sum_{i=1}^{n} h_i
+$$
+
+```python
+def lamps_on(tide: "Tide") -> bool:
+    # Lit while the water is high enough for the boats
+    return tide.height > 1.5 and not tide.storm  # metres
+```
+"""
+
 
 def closing_responses(app):
     """`app`, its every response closed even when the browser hangs up half way.
@@ -100,11 +118,14 @@ def build(app) -> None:
         editor.set_password(PASSWORD)
         db.session.add(editor)
         db.session.commit()
-        for title, category, body in ARTICLES:
+        for number, (title, category, body) in enumerate(ARTICLES):
             paragraphs = f"{body}\n\n{body}\n\n## What comes next\n\n{body}"
+            if number == 0:  # the audited post: code, math and a table of contents too
+                paragraphs += TIDE_TABLE
             save_post(
                 PostData(title=title, body=paragraphs, status="published",
-                         categories=categories_from_names([category], create=True)),
+                         categories=categories_from_names([category], create=True),
+                         table_of_contents=number == 0),
                 author=editor,
             )  # fmt: skip
         db.session.add_all([

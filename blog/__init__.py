@@ -14,6 +14,7 @@ from blog import (
     cli,
     config,
     database,
+    feeds,
     health,
     jobs,
     logs,
@@ -88,6 +89,7 @@ def create_app(test_config=None):
     app.jinja_env.globals["absolute_url"] = absolute_url
     app.jinja_env.globals["canonical_url"] = canonical_url
     app.jinja_env.globals["navigation"] = menus.navigation
+    app.jinja_env.globals["feed_links"] = feeds.feed_links
     app.jinja_env.filters["utc_iso"] = utc_iso
     app.jinja_env.filters["local_time"] = local_time
     register_error_pages(app)

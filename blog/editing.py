@@ -118,10 +118,11 @@ def categories_from_names(names: list[str], create: bool = False) -> list[Catego
 WORDS_PER_MINUTE = 230  # an adult reading English prose on a screen
 
 
-def render_post_body(markdown: str) -> Markup:
-    """The body as the published page shows it; the editor's previews use this too."""
+def render_post_body(markdown: str, contents: bool = False) -> Markup:
+    """The body as the published page shows it, with a table of contents at its top when
+    `contents`; the editor's previews use this too."""
     # Sanitised by render_markdown; responsive_images adds only our own attributes.
-    return Markup(responsive_images(str(render_markdown(markdown))))  # noqa: S704
+    return Markup(responsive_images(str(render_markdown(markdown, contents))))  # noqa: S704
 
 
 _word = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -163,6 +164,7 @@ class PostData:
     # A page's parent page: its id, or 0 for none (a top-level page). A post has none.
     parent_id: int | None = None
     menu_order: int | None = None  # where a page comes among its parent's pages
+    table_of_contents: bool | None = None  # one at the top of the body
     featured_image_id: int | None = None
     # For a post written elsewhere (an import): when, which becomes its created and
     # updated date. None: now.
@@ -191,8 +193,9 @@ def fill_post(post: Post, data: PostData) -> None:
         raise PostError("published_at", "To schedule the post, give it a date in the future.")
     slug = slug_for(post, data, title)  # may refuse: before anything is changed
     parent = parent_for(post, data)  # may refuse too
+    contents = post.table_of_contents if data.table_of_contents is None else data.table_of_contents
     try:
-        body_html = str(render_post_body(data.body))
+        body_html = str(render_post_body(data.body, bool(contents)))
     except BodyRefused as refused:
         raise PostError("body", str(refused)) from None
 
@@ -200,6 +203,7 @@ def fill_post(post: Post, data: PostData) -> None:
     post.slug = slug
     post.body = data.body
     post.body_html = body_html
+    post.table_of_contents = bool(contents)
     post.excerpt = without_control_characters(data.excerpt).strip()
     post.summary = post_summary(post.excerpt, post.body, post.body_html)
     post.categories = list(data.categories)

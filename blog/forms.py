@@ -204,6 +204,11 @@ class PostForm(Form):
         description="The post's address: /slug/. Left empty, it is made from the title.",
     )
     categories = CheckboxListField("Categories", coerce=int, validate_choice=False)
+    # Editors and admins (who manage categories) may add one without leaving the post.
+    new_category = StringField(
+        "New category", validators=[Length(max=200)], filters=[lambda v: v.strip() if v else v]
+    )
+    add_category = SubmitField("Add category")
     tags = StringField(
         "Tags", validators=[Length(max=1000)], description="Separate tags with commas."
     )
@@ -211,7 +216,7 @@ class PostForm(Form):
         "Status",
         choices=choices(list(STATUS_LABELS.items())),
         default="draft",
-        description="Unlisted: anyone with the address can read it; it is in no list or feed.",
+        description="",  # the chosen status's own help (STATUS_HELP), set by the editor
     )
     published_at = DateTimeLocalField(
         "Publish date",  # and the site's time zone, added in __init__
@@ -223,6 +228,11 @@ class PostForm(Form):
         "Type", choices=choices([("post", "Post"), ("page", "Page")]), default="post"
     )
     sticky = BooleanField("Stick to the top of the home page")
+    table_of_contents = BooleanField(
+        "Show a table of contents",
+        description="At the top of the post, made of its headings. "
+        "Or write [toc] on a line of its own where it should go.",
+    )
     # Pages only (WordPress's "Page Attributes"); the choices are set by the editor.
     parent_id = SelectField(
         "Parent page",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    false,
     or_,
     select,
     true,
@@ -40,6 +41,15 @@ STATUS_LABELS = {
     "unlisted": "Unlisted",
     "private": "Private",
     "scheduled": "Scheduled",
+}
+# What each status means, for the editor's help under the Status select.
+STATUS_HELP = {
+    "draft": "Draft: only you and the editors see it.",
+    "pending": "Pending review: an editor reads it and publishes it.",
+    "published": "Published: on the home page, in lists and feeds, for everyone.",
+    "unlisted": "Unlisted: anyone with the address can read it; it is in no list, feed or search.",
+    "private": "Private: only the site's editors and its author can read it.",
+    "scheduled": "Scheduled: it goes out by itself at the publish date.",
 }
 
 
@@ -205,6 +215,8 @@ class Post(db.Model):
         ForeignKey("post.id", ondelete="SET NULL"), index=True
     )
     menu_order: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A table of contents at the top of the body (a "[toc]" line places one anyway).
+    table_of_contents: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     author: Mapped[User] = relationship(back_populates="posts")
     categories: Mapped[list[Category]] = relationship(

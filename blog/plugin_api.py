@@ -12,7 +12,7 @@ from markupsafe import Markup
 from blog.arguments import as_id, page_arg
 from blog.caching import site_changed, until_site_changes
 from blog.config import ConfigError
-from blog.feeds import FEED_LENGTH, atom_response, xml_response
+from blog.feeds import FEED_LENGTH, Entry, Feed, add_feed, posts_feed, xml_response
 from blog.forms import public_form, session_token_for_users
 from blog.jobs import enqueue, task
 from blog.mail import send_later
@@ -38,9 +38,11 @@ __all__ = [
     "LISTS",  # page tag: lists of posts (home, categories, feeds, ...)
     "NAV",  # page tag: the navigation, on every page
     "ConfigError",  # raise it for a bad [plugins.<name>] setting
+    "Entry",  # one item of a Feed (a post, a comment...)
+    "Feed",  # what a feed view returns; add_feed serves it as Atom and as JSON Feed
     "WxrComment",  # what the import and export hooks carry for comments
     "as_id",  # a form or query value as an id, or None: never a number no row can have
-    "atom_response",  # an Atom feed of posts, with ETag and Last-Modified
+    "add_feed",  # a feed view at <list>/feed/ (Atom) and <list>/feed/json/ (JSON Feed)
     "count_links",
     "fresh_maker",  # register a value made anew at every view of a stored page
     "fresh_value",  # ... and use it in a page (the comment form's signed time)
@@ -53,6 +55,7 @@ __all__ = [
     "page_of",  # one page (?page=N) of a public list of posts, uncounted
     "page_shows",  # tags of what a page shows, beyond the posts it loads (page cache)
     "plain_text",
+    "posts_feed",  # a Feed of posts: add_feed's view returns posts_feed(posts, title, page)
     "plugin_config",
     "post_pages",  # the tag of the pages showing a post: site_changed(post_pages(id))
     "public_form",  # a form anonymous visitors send from cacheable pages (no session token)
@@ -67,7 +70,7 @@ __all__ = [
     "throttle",  # rate limits, shared through Redis when REDIS_URL is set
     "until_site_changes",  # a value kept in the worker until the next write (navigation)
     "wordpress_markdown",
-    "xml_response",  # a feed or other XML document, without what XML cannot carry
+    "xml_response",  # an XML document (a sitemap...), without what XML cannot carry
 ]
 
 hookimpl = pluggy.HookimplMarker("pressroom")

@@ -1,4 +1,10 @@
-"""Markdown to safe HTML: the one road by which author text becomes page markup."""
+"""Markdown to safe HTML: the one road by which author text becomes page markup.
+
+Code blocks are coloured (blog/highlighting.py), formulas become MathML
+(blog/formulas.py) and headings get ids, self-links and a table of contents
+(blog/headings.py) on the way, all before the sanitiser, which keeps only what they
+are allowed to add.
+"""
 
 import html
 import re
@@ -10,14 +16,23 @@ from markupsafe import Markup
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from blog.formulas import MATH_CLASSES, MATHML_ATTRIBUTES, MATHML_TAGS, math_plugin
+from blog.headings import heading_plugin, place_table_of_contents, without_table_of_contents
+from blog.highlighting import TOKEN_CLASSES, highlight
+
 # Raw HTML is let through the parser on purpose (authors and imported posts use
 # <figure>, <iframe>-less embeds, <sup>...), because the sanitiser below decides
 # what survives. Typographer stays off: the author's own quotes are kept as typed.
 _markdown = (
-    MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
+    MarkdownIt(
+        "commonmark",
+        {"html": True, "linkify": False, "typographer": False, "highlight": highlight},
+    )
     .enable(["table", "strikethrough"])
     .use(footnote_plugin)
     .use(deflist_plugin)  # Pandoc-style "Term\n:   definition", what <dl> imports become
+    .use(math_plugin)
+    .use(heading_plugin)
 )
 
 # What readers may use (comments): emphasis, links, code and quotes. No raw HTML, no
@@ -50,6 +65,7 @@ ALLOWED_TAGS = {
     "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
     "ul", "var",
 }  # fmt: skip
+ALLOWED_TAGS |= MATHML_TAGS
 ALLOWED_ATTRIBUTES = {
     "*": {"title", "id", "lang", "dir"},
     "a": {"href"},
@@ -62,6 +78,9 @@ ALLOWED_ATTRIBUTES = {
     "time": {"datetime"},
     "q": {"cite"},
     "blockquote": {"cite"},
+    "span": {"class"},  # highlighted code's tokens, and formulas
+    "div": {"class"},  # a displayed formula
+    **{tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 _language_class = re.compile(r"^language-[\w+#.-]{1,40}$")
@@ -70,10 +89,17 @@ _block_boundary = re.compile(
 )
 
 
+# The classes each element may carry: only those our own rendering gives out.
+_ALLOWED_CLASSES = {"span": TOKEN_CLASSES | MATH_CLASSES, "div": MATH_CLASSES}
+
+
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
-    if attribute == "class" and not _language_class.match(value):
-        return None
-    return value
+    if attribute != "class":
+        return value
+    if element == "code":
+        return value if _language_class.match(value) else None
+    allowed = _ALLOWED_CLASSES.get(element, set())
+    return value if value and set(value.split()) <= allowed else None
 
 
 def sanitise(untrusted_html: str, link_rel: str | None = "noopener") -> str:
@@ -152,15 +178,20 @@ def check_nesting(html_text: str) -> None:
         )
 
 
-def render_markdown(text: str) -> Markup:
+def render_markdown(text: str, contents: bool = False) -> Markup:
     """Markdown (with optional inline HTML) to sanitised HTML, ready for a page.
 
+    A table of contents goes where the body says `[toc]`, or at its top when `contents`.
     Raises BodyRefused for a body past BODY_MAX characters or NESTING_MAX levels of HTML.
     """
     check_length(text)
-    unsafe = _markdown.render(text)
+    env: dict = {}
+    unsafe = _markdown.render(text, env)
     check_nesting(unsafe)
-    return Markup(sanitise(unsafe))  # noqa: S704 -- sanitised just now
+    clean = sanitise(unsafe)
+    # Made of ids and escaped words after the sanitiser, which would drop its <nav>.
+    clean = place_table_of_contents(clean, env.get("headings", []), contents)
+    return Markup(clean)  # noqa: S704 -- sanitised, the table made of escaped text
 
 
 # Characters no text needs and XML cannot carry (ESC, a form feed, BEL): typed or pasted
@@ -181,7 +212,8 @@ def replace_control_characters_in(text: str) -> str:
 def plain_text(fragment: str) -> str:
     """The words of an HTML fragment, tags and control characters removed and entities
     decoded."""
-    spaced = _block_boundary.sub(" <", fragment)  # "</p><p>" must not glue two words
+    # "</p><p>" must not glue two words; the table of contents repeats the headings.
+    spaced = _block_boundary.sub(" <", without_table_of_contents(fragment))
     words = nh3.clean(spaced, tags=set(), strip_comments=True)
     return " ".join(without_control_characters(html.unescape(words)).split())
 

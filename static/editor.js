@@ -1,6 +1,7 @@
 // The post editor's extras. The form works without them (it saves, previews and
 // uploads on the server); this adds a toolbar and shortcuts, the live preview, word
-// count, autosave, a warning before leaving unsaved work, and pasted or dropped images.
+// count, autosave, a copy of the words in the browser until the server has them, a
+// warning before leaving unsaved work, and pasted or dropped images.
 (function () {
   "use strict";
   const script = document.currentScript;
@@ -160,6 +161,7 @@
     const request = ++previewRequest;
     const data = new FormData();
     data.append("body", body.value);
+    if (form.elements.table_of_contents && form.elements.table_of_contents.checked) data.append("table_of_contents", "y");
     data.append("csrf_token", csrf());
     try {
       const response = await fetch(script.dataset.previewUrl, { method: "POST", body: data, credentials: "same-origin" });
@@ -225,6 +227,7 @@
         if (!answer.saved) return;
         autosavedSnapshot = current;
         if (answer.edit_url) becomeDraft(answer, current);
+        if (snapshot() === current) backup.forget(); // the server has these words now
         status.textContent = `Autosaved at ${answer.saved_at}`;
         if (answer.conflict) showConflict(answer.conflict);
       } catch (error) {
@@ -244,6 +247,8 @@
     form.elements.preview_page.setAttribute("formaction", answer.preview_page_url);
     history.replaceState(null, "", answer.edit_url);
     savedSnapshot = current;
+    backup.forget();
+    backup.key = backup.key.replace(/:new$/, `:${answer.post_id}`); // the post it is now
   }
 
   function scheduleAutosave() {
@@ -260,8 +265,93 @@
     if (navigator.sendBeacon(form.dataset.autosaveUrl, autosaveData())) autosavedSnapshot = snapshot();
   }
 
+  // ---- A copy in the browser (localStorage) of the words as they are typed, until the
+  // server has them: what was typed before an autosave got through (offline, the server
+  // down, the tab closed at once) is offered back when this post's editor opens again.
+  const backup = {
+    key: form.dataset.backupKey,
+    timer: null,
+    read() {
+      try {
+        return JSON.parse(localStorage.getItem(this.key));
+      } catch (error) {
+        return null; // storage off (private mode, a policy), or not our JSON
+      }
+    },
+    write() {
+      clearTimeout(this.timer);
+      this.timer = null;
+      const copy = { at: Date.now(), fields: Object.fromEntries(fields.map((field) => [field.name, field.value])) };
+      try {
+        localStorage.setItem(this.key, JSON.stringify(copy));
+      } catch (error) {
+        // Full or off: the server's autosave still runs.
+      }
+    },
+    soon() {
+      if (!this.timer) this.timer = setTimeout(() => this.write(), 200);
+    },
+    flush() {
+      if (this.timer) this.write();
+    },
+    forget() {
+      clearTimeout(this.timer);
+      this.timer = null;
+      try {
+        localStorage.removeItem(this.key);
+      } catch (error) {
+        // nothing kept, nothing to remove
+      }
+    },
+  };
+
+  function offerBackup() {
+    const copy = backup.read();
+    if (!copy || !copy.fields) return;
+    const differs = fields.some((field) => (copy.fields[field.name] ?? field.value) !== field.value);
+    if (!differs) {
+      // A page the server made from what it has (not a form sent back with an error):
+      // it has these words, and the copy is no longer needed.
+      if (form.dataset.fromServer === "true") backup.forget();
+      return;
+    }
+    const box = document.createElement("div");
+    box.className = "flash flash-info";
+    box.id = "browser-backup";
+    box.setAttribute("role", "status");
+    const when = new Date(copy.at).toLocaleString();
+    const text = document.createElement("p");
+    text.textContent = `This browser kept words you typed on ${when} that never reached the server. Restore them in place of the text below?`;
+    const restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "button primary";
+    restore.textContent = "Restore them";
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button";
+    discard.textContent = "Discard them";
+    box.append(text, restore, " ", discard);
+    form.before(box);
+    restore.addEventListener("click", () => {
+      for (const field of fields) {
+        if (field.name in copy.fields) field.value = copy.fields[field.name];
+      }
+      box.remove();
+      body.dispatchEvent(new Event("input", { bubbles: true })); // count, preview, autosave
+      status.textContent = "Your words are back. They are not saved yet.";
+      body.focus();
+    });
+    discard.addEventListener("click", () => {
+      backup.forget();
+      box.remove();
+      status.textContent = "The browser's copy is discarded.";
+    });
+  }
+  offerBackup();
+
   for (const field of fields) {
     field.addEventListener("input", () => {
+      backup.soon();
       scheduleAutosave();
       if (field === body) {
         countWords();
@@ -270,6 +360,7 @@
       }
     });
   }
+  if (form.elements.table_of_contents) form.elements.table_of_contents.addEventListener("change", refreshPreview);
   form.addEventListener("submit", (event) => {
     if (event.submitter && event.submitter.formTarget === "_blank") return; // this page stays
     if (autosaving) {
@@ -291,9 +382,15 @@
     event.preventDefault();
     event.returnValue = ""; // older browsers need it to show their "leave site?" question
   });
-  window.addEventListener("pagehide", autosaveOnLeave);
+  window.addEventListener("pagehide", () => {
+    backup.flush();
+    autosaveOnLeave();
+  });
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") autosaveOnLeave();
+    if (document.visibilityState === "hidden") {
+      backup.flush();
+      autosaveOnLeave();
+    }
   });
 
   // ---- Scheduling: "Publish" with a date to come schedules the post; say so.
@@ -399,6 +496,64 @@
     event.preventDefault();
     insertImage(files[0]);
   });
+
+  // ---- The Status help: what the chosen status means, and only that.
+  const statusSelect = form.elements.status;
+  const statusHint = statusSelect && statusSelect.closest(".field").querySelector(".hint");
+  if (statusSelect && statusHint && statusSelect.dataset.help) {
+    const help = JSON.parse(statusSelect.dataset.help);
+    statusSelect.addEventListener("change", () => {
+      statusHint.textContent = help[statusSelect.value] || "";
+    });
+  }
+
+  // ---- Add category: made on the server and checked here, the post unsaved and kept.
+  const adder = form.querySelector(".add-category");
+  if (adder) {
+    const nameInput = form.elements.new_category;
+    const list = form.querySelector("ul.checkbox-list");
+    async function addCategory(event) {
+      event.preventDefault();
+      const name = nameInput.value.trim();
+      if (!name) {
+        nameInput.focus();
+        return;
+      }
+      const data = new FormData();
+      data.append("name", name);
+      data.append("csrf_token", csrf());
+      let answer;
+      try {
+        const response = await fetch(adder.dataset.addUrl, { method: "POST", body: data, credentials: "same-origin" });
+        answer = await response.json();
+        if (!response.ok) throw new Error(answer.error || response.statusText);
+      } catch (error) {
+        status.textContent = `The category could not be added: ${error.message}`;
+        return;
+      }
+      let box = list.querySelector(`input[value="${answer.id}"]`);
+      if (!box) {
+        const item = document.createElement("li");
+        box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "categories";
+        box.value = String(answer.id);
+        box.id = `categories-new-${answer.id}`;
+        const label = document.createElement("label");
+        label.htmlFor = box.id;
+        label.textContent = answer.name;
+        item.append(box, " ", label);
+        list.append(item);
+      }
+      box.checked = true;
+      nameInput.value = "";
+      status.textContent = answer.created ? `Category added: ${answer.name}` : `Category checked: ${answer.name}`;
+    }
+    form.elements.add_category.addEventListener("click", addCategory);
+    nameInput.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") addCategory(event); // not the form's first button
+    });
+  }
 
   if (body.value && pane && !pane.innerHTML.trim()) refreshPreview();
 })();

@@ -1,21 +1,33 @@
-"""Atom feeds for the site, each category and each author: complete, parseable, cacheable."""
+"""Feeds for the site and every list (categories, tags, authors, months, years, a post's
+comments): Atom and its JSON Feed twin, complete, parseable, cacheable, announced."""
 
+import json
+import re
 import xml.etree.ElementTree as ET
 
 import feedparser
+import jsonfeed
 import pytest
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 pytestmark = pytest.mark.plugins("categories")
-FEEDS = ["/feed/", "/category/world-news/feed/", "/author/ada/feed/"]
+FEEDS = ["/feed/", "/category/world-news/feed/", "/author/ada/feed/", "/tag/machines/feed/"]
 
 
 @pytest.fixture
 def posts(add_post, add_user):
     add_user("ada", display_name="Ada Lovelace")
-    add_post("Engines", body="On *engines*.", categories=["World News"], author="ada")
-    add_post("Looms", body="On looms & cards.", categories=["World News"], author="ada")
-    add_post("Hidden", status="draft", categories=["World News"], author="ada")
+    add_post(
+        "Engines", body="On *engines*.", categories=["World News"], tags=["machines"], author="ada"
+    )
+    add_post(
+        "Looms",
+        body="On looms & cards.",
+        categories=["World News"],
+        tags=["machines"],
+        author="ada",
+    )
+    add_post("Hidden", status="draft", categories=["World News"], tags=["machines"], author="ada")
 
 
 @pytest.mark.parametrize("path", FEEDS)
@@ -118,7 +130,7 @@ def test_control_characters_never_make_a_feed_ill_formed(app, client, add_user, 
 
     add_user("ada", display_name="Ada\x1b Lovelace")
     post_id = add_post("Escape\x1b[31m red\x0c", body="Bell\x07 and NUL", author="ada",
-                       categories=["World\x1b News"])  # fmt: skip
+                       categories=["World\x1b News"], tags=["machines\x1b"])  # fmt: skip
     post_comment(client, post_id, "escape-31m-red", name="Ann\x1b", body="Hi\x1b there\x0b")
     with app.app_context():
         db.session.execute(db.update(Comment).values(status="approved"))
@@ -130,6 +142,10 @@ def test_control_characters_never_make_a_feed_ill_formed(app, client, add_user, 
         assert response.status_code == 200, path
         ET.fromstring(response.data)  # well formed, or it raises
         assert b"\x1b" not in response.data and b"\x0c" not in response.data, path
+        if path.endswith("/feed/"):
+            twin = client.get(path + "json/")
+            json.loads(twin.data)
+            assert b"\x1b" not in twin.data and b"\\u001b" not in twin.data, path
     assert "Escape[31m red" in client.get("/feed/").text
     assert "Hi there" in client.get("/comments/escape-31m-red/feed/").text
 
@@ -153,3 +169,117 @@ def test_control_characters_typed_into_forms_are_dropped(app, writer):
 
     assert (title, body) == ("Bell and escape", "Formfeed")
     assert (comment.author_name, comment.body) == ("Ann", "Hi there")
+
+
+def archive_feeds(client) -> list[str]:
+    """The month's and the year's feeds of the posts just made (the site's calendar)."""
+    month = re.search(r'href="(/\d{4}/\d{2}/)"', client.get("/archive/").text).group(1)
+    return [f"{month}feed/", f"{month[:6]}feed/"]
+
+
+def every_feed(client) -> list[str]:
+    return [*FEEDS, *archive_feeds(client)]
+
+
+def json_feed(client, path: str) -> dict:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    assert response.content_type == "application/feed+json; charset=utf-8"
+    return json.loads(response.data)
+
+
+def test_every_atom_feed_has_a_json_feed_twin_with_the_same_entries(client, posts):
+    for path in every_feed(client):
+        atom = feedparser.parse(client.get(path).data)
+        twin = json_feed(client, path + "json/")
+        parsed = jsonfeed.Feed.parse_string(client.get(path + "json/").text)
+
+        assert [item.title for item in parsed.items] == ["Looms", "Engines"]
+        assert twin["version"] == "https://jsonfeed.org/version/1.1"
+        assert twin["feed_url"] == f"http://blog.test{path}json/"
+        assert twin["home_page_url"] == atom.feed.link
+        assert twin["title"] == atom.feed.title
+        assert [item["id"] for item in twin["items"]] == [entry.id for entry in atom.entries]
+        assert [item["title"] for item in twin["items"]] == ["Looms", "Engines"]
+        for item in twin["items"]:
+            assert item["url"] == item["id"] and item["content_html"]
+            assert item["authors"] == [{"name": "Ada Lovelace"}]
+            assert item["date_published"].endswith("Z")
+            assert "World News" in item["tags"]
+
+
+def test_every_feed_route_has_its_twin(app):
+    """A feed added without add_feed would have no JSON twin: none is."""
+    with app.app_context():
+        rules = {rule.rule for rule in app.url_map.iter_rules()}
+    atom = {rule for rule in rules if rule.endswith("/feed/")}
+    assert len(atom) >= 6
+    assert {rule for rule in atom if rule + "json/" not in rules} == set()
+
+
+def test_each_list_announces_both_feeds_in_its_head(client, posts):
+    month, year = archive_feeds(client)
+    pages = {
+        "/": "/feed/",
+        "/category/world-news/": "/category/world-news/feed/",
+        "/author/ada/": "/author/ada/feed/",
+        "/tag/machines/": "/tag/machines/feed/",
+        month.removesuffix("feed/"): month,
+        year.removesuffix("feed/"): year,
+    }
+    for page, feed in pages.items():
+        head = client.get(page).text.partition("</head>")[0]
+        assert re.search(rf'type="application/atom\+xml" title="[^"]+" href="{feed}"', head), page
+        assert re.search(
+            rf'type="application/feed\+json" title="[^"]+" href="{feed}json/"', head
+        ), page
+
+
+def test_a_tag_feed_holds_the_tags_published_posts_only(client, posts, add_post):
+    add_post("Untagged", categories=["World News"], author="ada")
+    titles = [
+        entry.title for entry in feedparser.parse(client.get("/tag/machines/feed/").data).entries
+    ]
+    assert titles == ["Looms", "Engines"]
+    assert client.get("/tag/no-such-tag/feed/").status_code == 404
+    assert client.get("/tag/no-such-tag/feed/json/").status_code == 404
+    assert client.get("/1999/feed/").status_code == 404  # no posts then
+
+
+def test_feeds_carry_the_whole_post_as_the_page_shows_it(client, add_post):
+    body = (
+        "Energy $E=mc^2$.\n\n## A heading\n\n```python\nx = 1\n```\n\n"
+        "![A harbour](/uploads/2026/11/harbour.jpg) [more](/about/)"
+    )
+    add_post("Technical", body=body, slug="technical")
+    page = client.get("/technical/").text
+    atom = feedparser.parse(client.get("/feed/").data).entries[0].content[0].value
+    item = json_feed(client, "/feed/json/")["items"][0]["content_html"]
+
+    for content in (atom, item):
+        assert '<span class="tok-n">x</span>' in content and '<span class="tok-n">x</span>' in page
+        assert "<msup><mi>c</mi><mn>2</mn></msup>" in content
+        # Readers away from the page still reach the heading and the pictures.
+        assert 'href="http://blog.test/technical/#a-heading"' in content
+        assert 'src="http://blog.test/uploads/2026/11/harbour.jpg"' in content
+        assert 'href="http://blog.test/about/"' in content
+
+
+@pytest.mark.plugins("comments", comments={"min_seconds": 0})
+def test_the_comment_feed_has_its_twin_too(app, client, add_post):
+    from blog.database import db
+    from plugins.comments.models import Comment
+
+    post_id = add_post("Talk", slug="talk")
+    with app.app_context():
+        db.session.add(
+            Comment(
+                post_id=post_id, author_name="Sam", author_email="s@example.com",
+                body="Hi *there*", body_html="<p>Hi <em>there</em></p>", status="approved",
+            )
+        )  # fmt: skip
+        db.session.commit()
+    twin = json_feed(client, "/comments/talk/feed/json/")
+    assert twin["home_page_url"] == "http://blog.test/talk/#comments"
+    assert [item["content_html"] for item in twin["items"]] == ["<p>Hi <em>there</em></p>"]
+    assert twin["items"][0]["url"] == "http://blog.test/talk/#comment-1"

@@ -79,7 +79,7 @@ def test_no_xss_payload_survives_rendering(name):
         ("*em* **strong** `code`", "<p><em>em</em> <strong>strong</strong> <code>code</code></p>"),
         ("> quoted", "<blockquote>\n<p>quoted</p>\n</blockquote>"),
         ("[site](https://example.com)", '<a href="https://example.com" rel="noopener">site</a>'),
-        ("```python\nx = 1\n```", '<pre><code class="language-python">x = 1\n</code></pre>'),
+        ("```text\nx = 1\n```", '<pre><code class="language-text">x = 1\n</code></pre>'),
         ("| a | b |\n|---|---|\n| 1 | 2 |", "<td>1</td>"),
         ("~~gone~~", "<s>gone</s>"),
         ("<figure><img src=\"/a.png\" alt=\"A\"><figcaption>Cap</figcaption></figure>",

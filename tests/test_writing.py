@@ -1,10 +1,14 @@
 """The editor's safety nets: autosave, stale-copy conflicts, revisions, previews."""
 
+import html
+import re
+
 import pytest
+from sqlalchemy import func
 
 from blog.database import db
 from blog.editing import word_count
-from blog.models import Post, Revision, Tag
+from blog.models import STATUS_HELP, Category, Post, Revision, Tag
 
 
 def post_id_from(response) -> int:
@@ -348,8 +352,10 @@ def test_the_server_side_preview_works_without_javascript(writer):
         data={"title": "Try", "body": "# Big <script>alert(1)</script>", "preview": "Preview"},
     )
     assert response.status_code == 200
+    preview = '<div class="post-body" id="live-preview" aria-live="polite">'
     assert (
-        '<div class="post-body" id="live-preview" aria-live="polite"><h1>Big </h1>' in response.text
+        preview + '<h1 id="big-alert-1"><a href="#big-alert-1" rel="noopener">Big </a></h1>'
+        in response.text
     )
     assert "<script>alert(1)" not in response.text
 
@@ -374,3 +380,71 @@ def test_the_editor_sets_type_and_sticky(app, writer, client):
 
     bad = writer.post("/admin/posts/new", data={"title": "X", "type": "gallery", "publish": "1"})
     assert bad.status_code == 422 and "Not a valid choice" in bad.text
+
+
+# ---- Categories from the editor, and the status help
+
+
+def test_an_editor_adds_a_category_without_javascript_and_keeps_the_text(writer, app):
+    form = {"title": "Unsaved", "body": "Words not saved yet.", "categories": [],
+            "new_category": "  Harbour   news ", "add_category": "Add category"}  # fmt: skip
+    response = writer.post("/admin/posts/new", data=form)
+
+    assert response.status_code == 200
+    assert "Words not saved yet." in response.text  # still on the page, unsaved
+    with app.app_context():
+        category = db.session.scalar(db.select(Category).where(Category.name == "Harbour news"))
+        assert category is not None
+        assert db.session.scalar(db.select(func.count(Post.id))) == 0
+    box = re.search(rf'<input[^>]*value="{category.id}"[^>]*>', response.text).group(0)
+    assert "checked" in box
+    assert 'id="new_category"' in response.text and 'value="Harbour news"' not in response.text
+
+    # The same name again checks the one there is.
+    again = writer.post("/admin/posts/new", data={**form, "new_category": "harbour news"})
+    assert "Category checked (it was there already): Harbour news" in again.text
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count(Category.id))) == 1
+
+
+def test_an_empty_category_name_is_a_form_error(writer):
+    response = writer.post(
+        "/admin/posts/new",
+        data={"title": "T", "body": "B", "new_category": " ", "add_category": "Add category"},
+    )
+    assert response.status_code == 422
+    assert "Give the category a name." in response.text
+
+
+def test_only_those_who_manage_categories_may_add_one(client, auth, add_user, app):
+    add_user("pat", role="author")
+    auth.login("pat")
+    page = client.get("/admin/posts/new").text
+    assert 'name="new_category"' not in page
+    refused = client.post(
+        "/admin/posts/new",
+        data={"title": "T", "body": "B", "new_category": "Mine", "add_category": "Add"},
+    )
+    assert refused.status_code == 403
+    assert client.post("/admin/categories/add", data={"name": "Mine"}).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count(Category.id))) == 0
+
+
+def test_the_add_endpoint_answers_json(writer):
+    made = writer.post("/admin/categories/add", data={"name": "Tides"})
+    assert made.status_code == 201 and made.json["name"] == "Tides" and made.json["created"]
+    found = writer.post("/admin/categories/add", data={"name": "tides"})
+    assert found.status_code == 200 and found.json["id"] == made.json["id"]
+    assert writer.post("/admin/categories/add", data={"name": ""}).status_code == 422
+
+
+@pytest.mark.parametrize("status", ["draft", "published", "unlisted", "private"])
+def test_the_status_help_describes_the_chosen_status_only(writer, add_post, app, status):
+    post_id = add_post("Help", status=status, slug=f"help-{status}")
+    page = writer.get(f"/admin/posts/{post_id}/edit").text
+    field = page.partition('id="status"')[2].partition("</div>")[0]
+    hints = [html.unescape(hint) for hint in re.findall(r'<p class="hint">([^<]*)</p>', field)]
+    assert hints == [STATUS_HELP[status]]
+    others = [help for name, help in STATUS_HELP.items() if name != status]
+    assert not any(help in field.partition("</select>")[2] for help in others)

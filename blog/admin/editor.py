@@ -1,9 +1,9 @@
 """The post editor: writing, previewing, autosave, revisions and share links.
 
 Everything works as a plain form (static/editor.js only adds to it): Preview renders
-on the server, Upload image adds the image to the body, and a save from a copy of
-the post that someone else has saved since is refused and explained, never merged
-silently.
+on the server, Upload image adds the image to the body, Add category adds one and checks
+it, and a save from a copy of the post that someone else has saved since is refused and
+explained, never merged silently.
 """
 
 from datetime import timedelta
@@ -16,11 +16,13 @@ from sqlalchemy.orm import joinedload
 from blog import sharing
 from blog.admin.blueprint import bp, editable_post_or_404
 from blog.arguments import id_arg
+from blog.caching import site_changed
 from blog.database import db
 from blog.editing import (
     PostConflict,
     PostData,
     PostError,
+    categories_from_names,
     delete_post,
     render_post_body,
     save_post,
@@ -31,7 +33,7 @@ from blog.forms import IMAGE_REQUIRED, ButtonForm, DeleteForm, PostForm, choices
 from blog.media.html import markdown_for
 from blog.media.images import MediaError
 from blog.media.storage import store_image
-from blog.models import Category, Post, Revision, utcnow
+from blog.models import STATUS_HELP, Category, Post, Revision, utcnow
 from blog.rendering import BODY_MAX, BodyRefused, check_length, post_summary
 from blog.revisions import compare, restore_revision
 from blog.scheduling import scheduler
@@ -109,6 +111,7 @@ def post_data_from(form: PostForm) -> PostData:
         published_at=to_utc(form.published_at.data) if form.published_at.data else None,
         type=form.type.data if full_form else None,
         sticky=form.sticky.data if full_form else None,
+        table_of_contents=form.table_of_contents.data if full_form else None,
         parent_id=form.parent_id.data or 0 if full_form else None,
         menu_order=form.menu_order.data or 0 if full_form else None,
     )
@@ -137,11 +140,12 @@ def edit_page(form: PostForm, post: Post | None, conflict: Post | None = None, *
     preview = None
     if form.preview.data:
         try:
-            preview = render_post_body(form.body.data or "")
+            preview = render_post_body(form.body.data or "", form.table_of_contents.data)
         except BodyRefused as refused:
             form.body.errors = [*form.body.errors, str(refused)]
     words = word_count(form.body.data or "")
     too_long = len(form.body.data or "") > BODY_MAX
+    form.status.description = STATUS_HELP.get(form.status.data, "")
     status = 409 if conflict else 413 if too_long else 422 if form.errors else 200
     return render_template(
         "admin/edit.html",
@@ -151,6 +155,7 @@ def edit_page(form: PostForm, post: Post | None, conflict: Post | None = None, *
         words=words,
         conflict=conflict,
         site_now=local_time(utcnow(), "%Y-%m-%dT%H:%M:%S"),  # the Schedule button's clock
+        status_help=STATUS_HELP,
         **extra,
     ), status
 
@@ -175,9 +180,52 @@ def add_uploaded_image(form: PostForm, post: Post | None):
     return edit_page(form, post)
 
 
+def category_named(name: str) -> tuple[Category, bool]:
+    """The category of that name (or slug), made if there is none; and whether it was."""
+    try:
+        return categories_from_names([name])[0], False
+    except PostError:
+        created = categories_from_names([name], create=True)[0]
+        site_changed()  # the categories' navigation and lists
+        return created, True
+
+
+def add_category_from_editor(form: PostForm, post: Post | None):
+    """ "Add category" without JavaScript: make it (or find it), check it, keep the text."""
+    if not current_user.edits_every_post:
+        abort(403)  # categories are the editors' (WordPress: manage_categories)
+    name = form.new_category.data or ""
+    if not name or not form.new_category.validate(form):
+        form.new_category.errors = [*form.new_category.errors] or ["Give the category a name."]
+        return edit_page(form, post)
+    category, created = category_named(name)
+    db.session.commit()
+    form.categories.choices = category_choices()
+    form.categories.data = [*(form.categories.data or []), category.id]
+    form.new_category.data = ""
+    said = "Category added" if created else "Category checked (it was there already)"
+    flash(f"{said}: {category.name}. Save the post to keep it there.", "success")
+    return edit_page(form, post)
+
+
+@bp.route("/categories/add", methods=["POST"])
+def add_category():
+    """The editor's Add category, from static/editor.js: {"id", "name", "created"}."""
+    if not current_user.edits_every_post:
+        abort(403)
+    name = " ".join(request.form.get("name", "").split())
+    if not name or len(name) > 200:
+        return jsonify(error="Give the category a name of at most 200 characters."), 422
+    category, created = category_named(name)
+    db.session.commit()
+    return jsonify(id=category.id, name=category.name, created=created), 201 if created else 200
+
+
 def handle_post_form(form: PostForm, post: Post | None):
     if request.method == "POST" and form.upload.data:
         return add_uploaded_image(form, post)
+    if request.method == "POST" and form.add_category.data:
+        return add_category_from_editor(form, post)
     if not form.validate_on_submit() or form.preview.data:
         return edit_page(form, post)
     expected = int(form.version.data) if post and form.version.data else None
@@ -252,7 +300,9 @@ def preview():
     the site will not render gets 422 and the reason, which the preview pane shows."""
     html_page = {"Content-Type": "text/html; charset=utf-8"}
     try:
-        return str(render_post_body(request.form.get("body", ""))), html_page
+        body = request.form.get("body", "")
+        contents = bool(request.form.get("table_of_contents"))
+        return str(render_post_body(body, contents)), html_page
     except BodyRefused as refused:
         reason = Markup('<p class="flash flash-error" role="alert">{}</p>').format(refused)
         return str(reason), refused.status, html_page
@@ -274,7 +324,7 @@ def preview_page(post_id=None):
         abort(400, f"The preview cannot be shown ({'; '.join(problems)}).")
     data = post_data_from(form)
     try:
-        body_html = render_post_body(data.body)
+        body_html = render_post_body(data.body, bool(data.table_of_contents))
     except BodyRefused as refused:
         abort(422, f"The preview cannot be shown ({refused})")
     # A stand-in, never saved (see the rollback below).

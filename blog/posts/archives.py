@@ -1,12 +1,14 @@
-"""The archives: a month's or a year's posts, and every month with how many."""
+"""The archives: a month's or a year's posts (and their feeds), and every month with how
+many."""
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
-from flask import abort, render_template
+from flask import abort, current_app, render_template, url_for
 from sqlalchemy import func, or_
 
 from blog.database import db
+from blog.feeds import FEED_LENGTH, add_feed, posts_feed
 from blog.models import Post
 from blog.paging import page_of
 from blog.plugins import hooks
@@ -14,10 +16,8 @@ from blog.posts.blueprint import bp, listed_posts
 from blog.sitetime import local, to_utc
 
 
-@bp.route("/<int:year>/")
-@bp.route("/<int:year>/<int(fixed_digits=2):month>/")
-def archive(year, month=None):
-    """The posts of a month (/2026/11/) or a year (/2026/), newest first: WordPress's addresses."""
+def period(year: int, month: int | None):
+    """(the period's first day, the query of its listed posts), or a 404."""
     if not 1 <= year < 9999 or (month is not None and not 1 <= month <= 12):
         abort(404)
     start = datetime(year, month or 1, 1)
@@ -26,13 +26,34 @@ def archive(year, month=None):
         start_utc, end_utc = to_utc(start), to_utc(end)
     except OverflowError:  # year 1 east of Greenwich began before datetime's first day
         abort(404)
-    page = page_of(
-        listed_posts().where(Post.published_at >= start_utc, Post.published_at < end_utc)
-    )
+    return start, listed_posts().where(Post.published_at >= start_utc, Post.published_at < end_utc)
+
+
+@bp.route("/<int:year>/")
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/")
+def archive(year, month=None):
+    """The posts of a month (/2026/11/) or a year (/2026/), newest first: WordPress's addresses."""
+    start, posts = period(year, month)
+    page = page_of(posts)
     if not page.items:
         abort(404)
     hooks().posts_loaded(posts=page.items)
     return render_template("posts/archive.html", page=page, start=start, month=month)
+
+
+def archive_feed(year, month=None):
+    """The newest posts of a month or a year."""
+    start, query = period(year, month)
+    posts = db.session.scalars(query.limit(FEED_LENGTH)).unique().all()
+    if not posts:
+        abort(404)
+    label = start.strftime("%B %Y" if month else "%Y")
+    page = url_for("posts.archive", year=year, month=month)
+    return posts_feed(posts, f"{label} – {current_app.config['SITE']['title']}", page)
+
+
+add_feed(bp, "/<int:year>/feed/", "year_feed", archive_feed)
+add_feed(bp, "/<int:year>/<int(fixed_digits=2):month>/feed/", "month_feed", archive_feed)
 
 
 @bp.route("/archive/")

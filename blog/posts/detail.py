@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from blog import sharing
 from blog.database import db
+from blog.editing import word_count
 from blog.models import Category, Post, post_category
 from blog.page_cache import shows_only_loaded_posts
 from blog.plugins import hooks
@@ -70,6 +71,12 @@ def elsewhere(post: Post):
 
 
 bp.add_url_rule("/preview/<token>", "shared_draft", sharing.shared_draft)
+
+
+@bp.app_template_global()
+def reading(post: Post) -> tuple[int, int]:
+    """(words, minutes to read) of the post, as the editor counts them."""
+    return word_count(post.body or "")
 
 
 @bp.app_template_global()

@@ -6,12 +6,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blog.database import db
 from blog.models import Category, Post, post_category
-from blog.plugin_api import FEED_LENGTH, atom_response, hooks, page_of
+from blog.plugin_api import FEED_LENGTH, add_feed, hooks, page_of, posts_feed
 
 
 def register(bp) -> None:
     bp.add_url_rule("/category/<slug>/", view_func=category_page, endpoint="category")
-    bp.add_url_rule("/category/<slug>/feed/", view_func=category_feed, endpoint="feed")
+    add_feed(bp, "/category/<slug>/feed/", "feed", category_feed)
 
 
 def published_in(category: Category):
@@ -35,15 +35,11 @@ def category_or_404(slug: str) -> Category:
 
 
 def category_feed(slug):
-    """The category's newest posts (its children's too) as an Atom feed."""
+    """The category's newest posts (its children's too)."""
     category = category_or_404(slug)
     posts = db.session.scalars(published_in(category).limit(FEED_LENGTH)).unique().all()
-    return atom_response(
-        posts,
-        f"{category.name} – {current_app.config['SITE']['title']}",
-        url_for("categories.feed", slug=slug),
-        url_for("categories.category", slug=slug),
-    )
+    title = f"{category.name} – {current_app.config['SITE']['title']}"
+    return posts_feed(posts, title, url_for("categories.category", slug=slug))
 
 
 def category_page(slug):

@@ -27,6 +27,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from blog.database import db
 from blog.models import Post, utcnow
 from blog.plugin_api import (
+    Entry,
+    Feed,
+    add_feed,
     as_id,
     count_links,
     fresh_maker,
@@ -37,8 +40,8 @@ from blog.plugin_api import (
     render_fragment,
     render_reader_markdown,
     session_token_for_users,
+    site_url,
     throttle,
-    xml_response,
 )
 from plugins.comments.changes import add_comment, set_closed
 from plugins.comments.forms import CommentForm
@@ -437,9 +440,8 @@ def close(post_id):
     return redirect(url_for("posts.detail", slug=post.path, _anchor="comments"))
 
 
-@bp.route("/comments/<slug>/feed/")
-def feed(slug):
-    """An Atom feed of a post's approved comments, newest first."""
+def comments_feed(slug):
+    """A post's approved comments, newest first."""
     post = db.session.scalar(db.select(Post).where(Post.slug == slug))
     if post is None or not post.is_public:
         abort(404)
@@ -449,4 +451,20 @@ def feed(slug):
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(50)
     ).all()
-    return xml_response(render_template("comments/feed.xml", post=post, comments=comments))
+    page = url_for("posts.detail", slug=post.path)
+    entries = [
+        Entry(
+            url=f"{site_url()}{page}#comment-{comment.id}",
+            title=f"{comment.author_name} on “{post.title}”",
+            published=comment.created_at,
+            updated=comment.created_at,
+            author=comment.author_name,
+            content_html=comment.body_html,
+        )
+        for comment in comments
+    ]
+    title = f"Comments on “{post.title}” – {current_app.config['SITE']['title']}"
+    return Feed(title=title, page_path=f"{page}#comments", entries=entries)
+
+
+add_feed(bp, "/comments/<slug>/feed/", "feed", comments_feed)

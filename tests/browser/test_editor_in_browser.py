@@ -78,3 +78,39 @@ def test_post_page_fits_phone_and_desktop(page, add_post, width):
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width  # nothing sticks out sideways
     assert page.locator(".post-categories a").text_content() == "News"
+
+
+def test_add_a_category_from_the_editor_without_leaving_the_post(page, add_user, app):
+    add_user("alice")
+    log_in(page)
+    page.goto("/admin/posts/new")
+    page.get_by_label("Title").fill("With a new category")
+    page.get_by_label("Body").fill("Typed, not saved.")
+
+    page.get_by_label("New category").fill("Tide tables")
+    page.get_by_role("button", name="Add category").click()
+
+    box = page.get_by_label("Tide tables", exact=True)
+    box.wait_for()
+    assert box.is_checked()
+    assert page.url.endswith("/admin/posts/new")  # never left, nothing reloaded
+    assert page.get_by_label("Body").input_value() == "Typed, not saved."
+    assert page.get_by_label("New category").input_value() == ""
+
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_url("**/edit")
+    page.goto("/with-a-new-category/")
+    assert page.locator("a[href='/category/tide-tables/']").count() >= 1
+
+
+def test_the_status_help_follows_the_chosen_status(page, add_user):
+    add_user("alice")
+    log_in(page)
+    page.goto("/admin/posts/new")
+    hint = page.locator(".field-selectfield:has(#status) .hint")
+    assert hint.inner_text().startswith("Draft:")
+
+    page.get_by_label("Status").select_option("unlisted")
+
+    assert hint.inner_text().startswith("Unlisted:")
+    assert "Draft" not in hint.inner_text()

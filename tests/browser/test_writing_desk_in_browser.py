@@ -131,6 +131,91 @@ def test_autosave_survives_a_reload_and_a_crash(editor, app):
         assert (post.title, post.status) == ("Never lose a word", "draft")
 
 
+def cut_off(app, context) -> callable:
+    """The server out of reach from this browser until the returned function puts it
+    back: the network off and every request refused; and since Chromium sends a beacon
+    (the editor's last autosave as a tab closes) past both, the site answers 503 to what
+    still arrives, as a proxy does while the app is down."""
+    serving = app.wsgi_app
+
+    def down(environ, start_response):
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"down"]
+
+    def refuse(route):
+        route.abort("connectionrefused")
+
+    app.wsgi_app = down
+    context.set_offline(True)
+    context.route("**/*", refuse)
+
+    def reconnect():
+        context.unroute("**/*", refuse)
+        context.set_offline(False)
+        app.wsgi_app = serving
+
+    return reconnect
+
+
+def test_words_typed_before_the_server_got_them_come_back(editor, app):
+    editor.get_by_label("Title").fill("Lost at sea")
+    editor.get_by_label("Body").click()
+    context = editor.context
+    reconnect = cut_off(app, context)  # before the first autosave could reach the server
+    editor.keyboard.type("Words the server never saw.")
+    editor.locator("#autosave-status").filter(has_text="Autosave failed").wait_for()
+    editor.close()  # no unload handlers run: the tab is simply gone
+    reconnect()
+    with app.app_context():
+        assert db.session.scalar(db.select(Post)) is None  # nothing reached the server
+
+    again = context.new_page()
+    again.goto("/admin/posts/new")
+    offer = again.locator("#browser-backup")
+    assert "never reached the server" in offer.inner_text()
+    assert body_text(again) == ""
+    again.get_by_role("button", name="Restore them").click()
+
+    assert body_text(again) == "Words the server never saw."
+    assert again.get_by_label("Title").input_value() == "Lost at sea"
+    assert offer.count() == 0
+    # Back in the editor, they go to the server as any typing does.
+    again.locator("#autosave-status").filter(has_text="Autosaved").wait_for()
+    with app.app_context():
+        assert db.session.scalar(db.select(Post.title)) == "Lost at sea"
+    # The server has them now: the browser's copy is gone, and nothing is offered.
+    again.reload()
+    assert again.locator("#browser-backup").count() == 0
+    assert again.evaluate("Object.keys(localStorage)") == []
+
+
+def test_an_existing_posts_words_come_back_or_are_discarded(page, add_user, add_post, app):
+    add_user("alice")
+    post_id = add_post("Charted", body="The saved words.", author="alice")
+    log_in(page)
+    page.goto(f"/admin/posts/{post_id}/edit")
+    context = page.context
+    reconnect = cut_off(app, context)
+    page.get_by_label("Body").press("End")
+    page.keyboard.type(" And the unsaved ones.")
+    page.wait_for_timeout(400)  # the browser's copy is written within 200 ms
+    page.close()
+    reconnect()
+
+    again = context.new_page()
+    again.goto(f"/admin/posts/{post_id}/edit")
+    assert body_text(again) == "The saved words."
+    again.get_by_role("button", name="Discard them").click()
+    assert again.locator("#browser-backup").count() == 0
+    again.reload()
+    assert again.locator("#browser-backup").count() == 0
+    assert body_text(again) == "The saved words."
+
+    # A new post's copy and this post's are kept apart.
+    again.goto("/admin/posts/new")
+    assert again.locator("#browser-backup").count() == 0
+
+
 def test_leaving_with_unsaved_changes_asks_first(editor):
     dialogs = []
     editor.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
