@@ -2,7 +2,8 @@
 payload in Chromium. Exits non-zero on any finding.
 
 1. The full XSS lists (6,613 payloads and the Big List of Naughty Strings) through
-   tests/browser/test_xss_in_browser.py with PRESSROOM_XSS_FULL=1.
+   tests/browser/test_xss_in_browser.py with PRESSROOM_XSS_FULL=1, and the 6,613 inside
+   formulas and code blocks (tests/test_code_and_math.py).
 2. A sample site with every plugin, the WordPress fixtures imported when ../shared has
    them, served on loopback. Comments go up at once and the login throttle is opened
    wide, so that the scanners' requests are judged, not refused.
@@ -80,9 +81,11 @@ def missing_tools() -> list[str]:
 
 
 def full_xss_lists() -> int:
-    print("XSS: the full lists in Chromium (tests/browser/test_xss_in_browser.py)", flush=True)
+    print("XSS: the full lists in Chromium (tests/browser/test_xss_in_browser.py), and "
+          "inside formulas and code blocks (tests/test_code_and_math.py)", flush=True)  # fmt: skip
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               "tests/browser/test_xss_in_browser.py"]  # fmt: skip
+               "tests/browser/test_xss_in_browser.py", "tests/test_code_and_math.py",
+               "-k", "xss"]  # fmt: skip
     return subprocess.run(command, cwd=PROJECT, env={**os.environ, "PRESSROOM_XSS_FULL": "1"},
                           check=False).returncode  # fmt: skip
 
