@@ -46,6 +46,7 @@ class Feed:
     page_path: str  # the HTML page the feed follows (its "alternate")
     entries: list[Entry]
     subtitle: str = ""
+    query: str = ""  # part of the feed's own address (a search's "q=words"), if any
 
 
 def post_entries(posts) -> list[Entry]:
@@ -165,11 +166,17 @@ def add_feed(bp: Blueprint, rule: str, endpoint: str, view: Callable[..., Feed])
     """Serve `view`'s Feed at `rule` (ending in "/feed/") as Atom, endpoint `endpoint`, and
     at `rule` + "json/" as JSON Feed, endpoint `endpoint` + "_json"."""
 
+    def own_address(feed: Feed) -> str:
+        # Not the query it was asked with ("?utm_source=..."): the address is its id.
+        return request.path + (f"?{feed.query}" if feed.query else "")
+
     def atom(**values):
-        return atom_response(view(**values), request.path)
+        feed = view(**values)
+        return atom_response(feed, own_address(feed))
 
     def json_feed(**values):
-        return json_feed_response(view(**values), request.path)
+        feed = view(**values)
+        return json_feed_response(feed, own_address(feed))
 
     atom.__doc__ = json_feed.__doc__ = view.__doc__
     bp.add_url_rule(rule, endpoint, atom)

@@ -283,3 +283,23 @@ def test_the_comment_feed_has_its_twin_too(app, client, add_post):
     assert twin["home_page_url"] == "http://blog.test/talk/#comments"
     assert [item["content_html"] for item in twin["items"]] == ["<p>Hi <em>there</em></p>"]
     assert twin["items"][0]["url"] == "http://blog.test/talk/#comment-1"
+
+
+def test_a_search_has_its_feeds_too(client, posts, add_post):
+    add_post("Other", body="Nothing alike.", author="ada")
+    page = client.get("/search?q=looms").text.partition("</head>")[0]
+    assert 'href="/search/feed/?q=looms"' in page
+    assert 'href="/search/feed/json/?q=looms"' in page
+
+    atom = client.get("/search/feed/?q=looms&utm_source=x")
+    parsed = feedparser.parse(atom.data)
+    assert [entry.title for entry in parsed.entries] == ["Looms"]
+    root = ET.fromstring(atom.data)
+    assert (
+        root.find(f"{ATOM}link[@rel='self']").get("href") == "http://blog.test/search/feed/?q=looms"
+    )
+    twin = json_feed(client, "/search/feed/json/?q=looms")
+    assert twin["feed_url"] == "http://blog.test/search/feed/json/?q=looms"
+    assert [item["title"] for item in twin["items"]] == ["Looms"]
+    assert client.get("/search/feed/").status_code == 404
+    assert client.get("/search/feed/json/?q=").status_code == 404

@@ -220,6 +220,8 @@ TABLE = [
         note="a draft's comments: in no feed, for anyone",
     ),
     Ask("/search", "GET", "/search?q=published", ALL_200),
+    Ask("/search/feed/", "GET", "/search/feed/?q=published", ALL_200),
+    Ask("/search/feed/json/", "GET", "/search/feed/json/?q=published", ALL_200),
     Ask("/robots.txt", "GET", "/robots.txt", ALL_200),
     Ask("/sitemap.xml", "GET", "/sitemap.xml", ALL_200),
     Ask("/sitemap-<int:number>.xml", "GET", "/sitemap-0.xml", ALL_200),

@@ -2,13 +2,15 @@
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy.orm import joinedload
 
 from blog import search
 from blog.arguments import page_arg
 from blog.database import db
+from blog.feeds import FEED_LENGTH, Feed, add_feed, post_entries
 from blog.models import Post
 from blog.page_cache import leave_out
 from blog.paging import Neighbours
@@ -78,3 +80,22 @@ def search_results():
     response = render_template("posts/search.html", words=words, results=results)
     # Result pages are endless and thin: followed, not indexed.
     return response, {"X-Robots-Tag": "noindex"}
+
+
+def search_feed():
+    """/search/feed/?q=words: the posts and pages that best match, as the page ranks them."""
+    words = request.args.get("q", "").strip()
+    if not words:
+        abort(404)  # a feed of everything is /feed/
+    leave_out()  # as the search page: every query its own, changed by any post
+    results = search_page(words, per_page=FEED_LENGTH)
+    title = f"Search: {words} – {current_app.config['SITE']['title']}"
+    return Feed(
+        title=title,
+        page_path=url_for("posts.search_results", q=words),
+        entries=post_entries([post for post, _hit in results.items]),
+        query=urlencode({"q": words}),
+    )
+
+
+add_feed(bp, "/search/feed/", "search_feed", search_feed)
