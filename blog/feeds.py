@@ -80,8 +80,9 @@ _SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
 
 def absolute_links(body_html: str, page_url: str) -> str:
     """The body with its paths and in-page links made absolute, for readers elsewhere
-    (feed readers, email), who have no page to resolve them against."""
+    (feed readers), who have no page to resolve them against."""
     site = site_url()
+    page_url = page_url.partition("#")[0]  # a comment's address names its place on the page
 
     def one(match: re.Match) -> str:
         attribute, start = match.groups()
