@@ -34,7 +34,8 @@ def page_fragment(slot: str, context: dict) -> Markup | None:
 
     slot: "head", "nav", "post_meta", "post_footer", "sidebar", "admin_nav" or
     "editor_sidebar".
-    context: what the page has: {"post": post} in "post_meta" (on the post page
+    context: what the page has: {"post": post} in "head" on a post's own page
+    (to announce its feeds, say), in "post_meta" (on the post page
     and on every post of a list, with post.categories and post.author already
     loaded), in "post_footer" (post page only) and in "editor_sidebar" (the
     editor's form, where post is None for a new post; inputs placed there are

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from blog.arguments import as_id, page_arg
 from blog.caching import site_changed, until_site_changes
 from blog.config import ConfigError
-from blog.feeds import FEED_LENGTH, Entry, Feed, add_feed, posts_feed, xml_response
+from blog.feeds import FEED_LENGTH, Entry, Feed, add_feed, feed_links, posts_feed, xml_response
 from blog.forms import public_form, session_token_for_users
 from blog.jobs import enqueue, task
 from blog.mail import send_later
@@ -43,6 +43,7 @@ __all__ = [
     "WxrComment",  # what the import and export hooks carry for comments
     "as_id",  # a form or query value as an id, or None: never a number no row can have
     "add_feed",  # a feed view at <list>/feed/ (Atom) and <list>/feed/json/ (JSON Feed)
+    "feed_links",  # the <link>s announcing such a feed's two addresses in a page's head
     "count_links",
     "fresh_maker",  # register a value made anew at every view of a stored page
     "fresh_value",  # ... and use it in a page (the comment form's signed time)

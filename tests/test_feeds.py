@@ -303,3 +303,13 @@ def test_a_search_has_its_feeds_too(client, posts, add_post):
     assert [item["title"] for item in twin["items"]] == ["Looms"]
     assert client.get("/search/feed/").status_code == 404
     assert client.get("/search/feed/json/?q=").status_code == 404
+
+
+@pytest.mark.plugins("comments")
+def test_a_posts_page_announces_its_comments_feeds(client, add_post):
+    add_post("Talk", slug="talk")
+    add_post("Quiet", slug="quiet", status="draft")
+    head = client.get("/talk/").text.partition("</head>")[0]
+    assert 'type="application/atom+xml" title="Comments on “Talk”' in head
+    assert 'href="/comments/talk/feed/"' in head and 'href="/comments/talk/feed/json/"' in head
+    assert "Comments on" not in client.get("/").text.partition("</head>")[0]

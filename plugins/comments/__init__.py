@@ -21,10 +21,10 @@ Settings, in instance/config.toml:
 
 from pathlib import Path
 
-from flask import g, url_for
+from flask import current_app, g, url_for
 from flask_login import current_user
 
-from blog.plugin_api import ConfigError, hookimpl, render_fragment
+from blog.plugin_api import ConfigError, feed_links, hookimpl, render_fragment
 from plugins.comments import hookspecs, moderation, notify, views, wordpress
 from plugins.comments.commands import commands
 from plugins.comments.settings import MODERATION, settings
@@ -55,7 +55,12 @@ def posts_loaded(posts):
 def page_fragment(slot, context):
     if slot == "head":
         href = url_for("comments.static", filename="comments.css")
-        return render_fragment("comments/_head.html", href=href)
+        post = context.get("post")
+        feeds = None
+        if post is not None and post.id and post.is_public:  # its comments' feeds
+            title = f"Comments on “{post.title}” – {current_app.config['SITE']['title']}"
+            feeds = feed_links(title, "comments.feed", slug=post.slug)
+        return render_fragment("comments/_head.html", href=href, feeds=feeds)
     if slot == "post_meta" and context["post"].is_public:
         count = getattr(g, "comment_counts", {}).get(context["post"].id, 0)
         return render_fragment("comments/_count.html", post=context["post"], count=count)
