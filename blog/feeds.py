@@ -36,8 +36,9 @@ class Entry:
     author: str
     content_html: str  # sanitised, as the page shows it
     summary: str = ""
+    # (Not its tags: lists load the categories with the posts, and tags would cost a
+    # query per entry.)
     categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,7 +63,6 @@ def post_entries(posts) -> list[Entry]:
             content_html=post.body_html,
             summary=post.summary,
             categories=[category.name for category in post.categories],
-            tags=[tag.name for tag in post.tags],
         )
         for post in posts
     ]
@@ -144,11 +144,7 @@ def json_feed_response(feed: Feed, self_path: str):
                 "date_published": _utc(entry.published),
                 "date_modified": _utc(entry.updated),
                 "authors": [{"name": entry.author}],
-                **(
-                    {"tags": entry.categories + entry.tags}
-                    if entry.categories or entry.tags
-                    else {}
-                ),
+                **({"tags": entry.categories} if entry.categories else {}),
             }
             for entry in feed.entries
         ],

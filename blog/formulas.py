@@ -37,6 +37,9 @@ MATH_CLASSES = {"math", "inline", "block", "math-error"}
 # A formula past this many characters is shown as its source, not converted: the
 # converter walks nested braces recursively, and no real formula comes near it.
 FORMULA_MAX = 5_000
+# Braces inside braces: the converter recurses once a level, and the MathML it writes
+# nests as deep, which the body's nesting limit (blog/rendering.py) would refuse whole.
+BRACES_MAX = 50
 # What one body's formulas may ask of the converter in all (about 40 µs a character):
 # a real post has a few thousand; past this, the rest are shown as their source.
 FORMULAS_MAX = 50_000
@@ -66,6 +69,8 @@ def to_mathml(latex: str, display: bool, budget: list[int] | None = None) -> str
     """
     if len(latex) > FORMULA_MAX:
         return failed(latex, display, f"it is longer than {FORMULA_MAX:,} characters")
+    if brace_depth(latex) > BRACES_MAX:
+        return failed(latex, display, f"its braces are nested more than {BRACES_MAX} deep")
     if budget is not None:
         if budget[0] < len(latex):
             return failed(latex, display, f"the post's formulas pass {FORMULAS_MAX:,} characters")
@@ -75,6 +80,23 @@ def to_mathml(latex: str, display: bool, budget: list[int] | None = None) -> str
     except Exception as error:  # noqa: BLE001 -- latex2mathml raises many kinds on bad input
         return failed(latex, display, _MEANINGS.get(type(error).__name__, _words(error)))
     return mathml
+
+
+def brace_depth(latex: str) -> int:
+    """How deep the formula's {braces} go (an escaped \\{ is a character, not a group)."""
+    depth = deepest = 0
+    escaped = False
+    for character in latex:
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character == "}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _words(error: Exception) -> str:

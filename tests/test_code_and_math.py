@@ -144,7 +144,8 @@ def test_prices_stay_text(prices):
     [
         ("\\frac{a}{", "it ends too soon"),
         ("x^", "has nothing after it"),
-        ("{" * 2000 + "x" + "}" * 2000, "nested too deeply"),
+        ("{" * 2000 + "x" + "}" * 2000, "nested more than 50 deep"),
+        ("{" * 51 + "x" + "}" * 51, "nested more than 50 deep"),
         ("x" * (FORMULA_MAX + 1), "longer than"),
     ],
 )
@@ -163,6 +164,11 @@ def test_a_bad_formula_does_not_stop_a_post_from_saving(writer, app):
     assert response.status_code == 302
     page = writer.get("/maths/").text
     assert "<msup>" in page and "This formula could not be read" in page
+
+
+def test_deep_braces_never_refuse_the_body_and_escaped_ones_do_not_count():
+    fine = "{" * 50 + "x" + "}" * 50 + "\\{" * 80
+    assert "<math" in str(render_markdown(f"$${fine}$$"))
 
 
 def test_a_bodys_formulas_share_one_budget():
