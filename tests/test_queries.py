@@ -38,7 +38,8 @@ def queries_for(client, count_queries, path):
 @pytest.mark.parametrize(
     "path",
     ["/", "/post-3/", "/feed/", "/?page=2", "/category/shared/", "/tag/shared-tag/",
-     "/author/a3/", f"/{utcnow().year}/", "/archive/"],
+     "/author/a3/", f"/{utcnow().year}/", "/archive/",
+     "/search/feed/?q=post"],
 )  # fmt: skip
 def test_page_queries_do_not_grow_with_posts_or_categories(
     app, client, add_post, count_queries, path

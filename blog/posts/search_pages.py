@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import abort, current_app, render_template, request, url_for
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from blog import search
 from blog.arguments import page_arg
@@ -45,7 +45,7 @@ def search_page(words: str, page: int = 1, per_page: int | None = None) -> Searc
         for post in db.session.scalars(
             db.select(Post)
             .where(Post.id.in_([hit.post_id for hit in results.hits]))
-            .options(joinedload(Post.author))
+            .options(joinedload(Post.author), selectinload(Post.categories))  # as lists do
         )
     }
     items = [(posts[hit.post_id], hit) for hit in results.hits if hit.post_id in posts]
