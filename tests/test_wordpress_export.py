@@ -172,3 +172,106 @@ def test_unlisted_posts_leave_as_private_and_come_back_unlisted(make_app, tmp_pa
     with again.app_context():
         import_wordpress(str(exported))
         assert db.session.scalar(db.select(Post.status)) == "unlisted"
+
+
+WRITTEN_HERE = """Intro with $e^{i\\pi} + 1 = 0$ in it.
+
+<!--more-->
+
+## Setting up
+
+```python
+def greet(name):
+    return f"Hello, {name}"
+```
+
+$$
+\\int_0^1 x^2\\,dx = \\frac{1}{3}
+$$
+
+## Setting up
+
+A [link to the first](#setting-up) and *emphasis*.
+"""
+
+
+def write_and_export(make_app, tmp_path):
+    from blog.editing import PostData, save_post
+
+    app = make_app()
+    with app.app_context():
+        author = User(username="ada", email="ada@example.com")
+        post = save_post(PostData(title="Notes", body=WRITTEN_HERE, table_of_contents=True), author)
+        written = (post.body, post.body_html, post.table_of_contents)
+    exported = tmp_path / "export.xml"
+    export_from(app, exported)
+    return written, exported
+
+
+def test_a_posts_own_markdown_comes_back_word_for_word(make_app, tmp_path):
+    """Its HTML alone would come back as other Markdown: code as a plain block, MathML as
+    text, the table of contents as a list of links."""
+    written, exported = write_and_export(make_app, tmp_path)
+
+    again = make_app()
+    with again.app_context():
+        import_wordpress(str(exported))
+        post = db.session.scalar(db.select(Post))
+        assert (post.body, post.body_html, post.table_of_contents) == written
+        assert written[2] is True and "<math" in post.body_html and "tok-" in post.body_html
+
+
+def test_a_post_edited_in_wordpress_since_keeps_wordpresss_words(make_app, tmp_path):
+    written, exported = write_and_export(make_app, tmp_path)
+    # Edited in WordPress, which kept Pressroom's fields beside the new HTML.
+    text = exported.read_text()
+    assert text.count("Intro with") == 2  # the HTML, and the Markdown in its field
+    exported.write_text(text.replace("<p>Intro with", "<p>Revised intro with", 1))
+
+    again = make_app()
+    with again.app_context():
+        import_wordpress(str(exported))
+        post = db.session.scalar(db.select(Post))
+        assert post.body.startswith("Revised intro with")
+        assert post.body != written[0] and post.table_of_contents is False
+
+
+def test_markdown_in_a_file_is_rendered_and_sanitised_as_an_authors(make_app, tmp_path):
+    """Anyone can write the field and its fingerprint: what it holds is treated as a body
+    typed in the editor, payloads included, and refused as one when too long."""
+    from xml.sax.saxutils import escape
+
+    from blog.editing import render_post_body
+    from blog.feeds import NOT_XML
+    from blog.rendering import BODY_MAX
+    from blog.wordpress.items import content_digest
+    from tests.test_hooks import WXR
+
+    payloads = shared_file("fixtures", "xss-payloads-quick.txt").read_text().splitlines()
+    bodies = [NOT_XML.sub("", line) for line in payloads if line.strip()][:200]
+    bodies.append("x" * (BODY_MAX + 1))
+    item = """<item><title>Item {number}</title><dc:creator>ada</dc:creator>
+      <content:encoded>&lt;p&gt;{number}&lt;/p&gt;</content:encoded>
+      <wp:post_id>{number}</wp:post_id><wp:post_name>item-{number}</wp:post_name>
+      <wp:status>publish</wp:status><wp:post_type>post</wp:post_type>
+      <wp:postmeta><wp:meta_key>_pressroom_markdown</wp:meta_key>
+        <wp:meta_value>{body}</wp:meta_value></wp:postmeta>
+      <wp:postmeta><wp:meta_key>_pressroom_content_sha256</wp:meta_key>
+        <wp:meta_value>{digest}</wp:meta_value></wp:postmeta></item>"""
+    items = "".join(
+        item.format(number=n, body=escape(body), digest=content_digest(f"<p>{n}</p>"))
+        for n, body in enumerate(bodies, start=1)
+    )
+    path = tmp_path / "crafted.xml"
+    path.write_text(WXR.format(items=items))
+
+    app = make_app()
+    with app.app_context():
+        summary = import_wordpress(str(path))
+        posts = {p.slug: p for p in db.session.scalars(db.select(Post))}
+        assert len(posts) == len(bodies) - 1  # the one past BODY_MAX refused, and said
+        assert any(f"Item {len(bodies)}" in reason for reason in summary.skipped["posts"])
+        for number, body in enumerate(bodies[:-1], start=1):
+            post = posts[f"item-{number}"]
+            assert post.body == body.replace("\r\n", "\n").replace("\r", "\n")
+            assert post.body_html == str(render_post_body(post.body))

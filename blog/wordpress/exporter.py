@@ -22,7 +22,16 @@ from blog.plugins import hooks
 from blog.rendering import MORE, more_break
 from blog.security_log import record
 from blog.sitetime import local
-from blog.wordpress.items import MORE_PLACEHOLDER, PRESSROOM_STATUS, WxrComment, WxrItem
+from blog.wordpress.items import (
+    MORE_PLACEHOLDER,
+    PRESSROOM_CONTENT_DIGEST,
+    PRESSROOM_MARKDOWN,
+    PRESSROOM_STATUS,
+    PRESSROOM_TABLE_OF_CONTENTS,
+    WxrComment,
+    WxrItem,
+    content_digest,
+)
 from blog.wordpress.menus import export_items as export_menu
 
 WP = "http://wordpress.org/export/1.2/"
@@ -266,6 +275,7 @@ def _content(post: Post) -> str:
 
 def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
     link = f"{url}/{post.path}/"
+    content = NOT_XML.sub("", _content(post))  # as the file will carry it
     item = WxrItem(
         wp_id=post.id,
         type=post.type,
@@ -274,7 +284,7 @@ def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
         link=link,
         guid=link,
         creator=post.author.username,
-        content=_content(post),
+        content=content,
         excerpt=post.excerpt,
         date=post.published_at or post.created_at,
         slug=post.slug,
@@ -288,6 +298,10 @@ def _post_item(post: Post, url: str, attachment_offset: int) -> WxrItem:
         item.meta["_thumbnail_id"] = [str(attachment_offset + post.featured_image_id)]
     if post.status == "unlisted":
         item.meta[PRESSROOM_STATUS] = ["unlisted"]
+    item.meta[PRESSROOM_MARKDOWN] = [post.body or ""]
+    item.meta[PRESSROOM_CONTENT_DIGEST] = [content_digest(content)]
+    if post.table_of_contents:
+        item.meta[PRESSROOM_TABLE_OF_CONTENTS] = ["1"]
     return item
 
 

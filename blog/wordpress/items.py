@@ -4,15 +4,30 @@ importer reads, plugins' import and export hooks receive, and the exporter write
 Light on purpose (no XML library): the plugin API hands these to plugins.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 # A post meta field Pressroom writes for a status WordPress lacks ("unlisted"), so that
 # an export read back into Pressroom keeps it; WordPress ignores unknown "_" fields.
 PRESSROOM_STATUS = "_pressroom_status"
+# A post's own Markdown and its table-of-contents box, which its HTML cannot give back word
+# for word (coloured code, MathML, heading links). An import uses them only while the
+# HTML beside them is still the one Pressroom wrote (PRESSROOM_CONTENT_DIGEST): a post
+# edited in WordPress since then keeps WordPress's words. WordPress keeps "_" fields
+# through its own export.
+PRESSROOM_MARKDOWN = "_pressroom_markdown"
+PRESSROOM_TABLE_OF_CONTENTS = "_pressroom_table_of_contents"
+PRESSROOM_CONTENT_DIGEST = "_pressroom_content_sha256"
 # The <!--more--> break crosses the sanitiser and markdownify (or, exporting, the Markdown
 # renderer) as this word, alone in its paragraph, and becomes the break again after.
 MORE_PLACEHOLDER = "PRESSROOMMOREBREAK"
+
+
+def content_digest(content: str) -> str:
+    """The HTML's fingerprint as the file carries it: XML reads every line end as \\n."""
+    text = content.replace("\r\n", "\n").replace("\r", "\n")
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class WxrError(ValueError):
