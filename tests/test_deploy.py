@@ -291,7 +291,8 @@ def deployed(request, tmp_path_factory, mail_server):
             worker = subprocess.Popen([BIN / "flask", "--app", "app", "worker"], cwd=PROJECT,
                                       env=site.env, stdout=subprocess.DEVNULL)  # fmt: skip
         try:
-            wait_for_port(ports["https"])
+            for name in ("https", "http"):  # Caddy may open its redirecting one second
+                wait_for_port(ports[name])
             yield proxy, site, ports, cert, received
         finally:
             proxy.process.terminate()
