@@ -198,6 +198,8 @@ def posts_exporting(items) -> None:
     items: {post: WxrItem} for one batch of posts; fill in what WordPress
     should receive, e.g. item.comments (WxrComment objects; parent_wp_id and
     wp_id are your own ids, which the export keeps). Load the batch's data in
-    one query. Called by `flask --app app export wordpress` and the admin's
-    Export page.
+    one query. A plugin that changes item.content makes a Pressroom import of
+    the file convert that HTML rather than take the post's own Markdown (its
+    fingerprint, in item.meta, is of the HTML as the core wrote it). Called by
+    `flask --app app export wordpress` and the admin's Export page.
     """

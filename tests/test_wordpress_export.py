@@ -275,3 +275,26 @@ def test_markdown_in_a_file_is_rendered_and_sanitised_as_an_authors(make_app, tm
             post = posts[f"item-{number}"]
             assert post.body == body.replace("\r\n", "\n").replace("\r", "\n")
             assert post.body_html == str(render_post_body(post.body))
+
+
+def test_html_a_plugin_changed_on_export_is_what_comes_back(fake_plugins, make_app, tmp_path):
+    """posts_exporting may rewrite an item's HTML: an import then converts that HTML, since
+    the post's own Markdown no longer says what the file shows."""
+    from blog.editing import PostData, save_post
+
+    def posts_exporting(items):
+        for item in items.values():
+            item.content = item.content.replace("<p>Plain", "<p>Stamped plain", 1)
+
+    fake_plugins(stamp={"posts_exporting": posts_exporting})
+    app = make_app(["stamp"])
+    with app.app_context():
+        author = User(username="ada", email="ada@example.com")
+        save_post(PostData(title="Notes", body="Plain words."), author)
+    exported = tmp_path / "export.xml"
+    export_from(app, exported)
+
+    again = make_app()
+    with again.app_context():
+        import_wordpress(str(exported))
+        assert db.session.scalar(db.select(Post.body)).strip() == "Stamped plain words."

@@ -461,12 +461,14 @@ class _Import:
         return post.id
 
     def create_post(self, item: WxrItem, kind: str) -> Post:
-        # Pressroom's own export, unchanged since: its Markdown word for word.
-        own = item.meta_value(PRESSROOM_CONTENT_DIGEST) == content_digest(item.content)
-        if own and PRESSROOM_MARKDOWN in item.meta:
-            body = item.meta_value(PRESSROOM_MARKDOWN)  # refused, if need be, as it renders
+        # Pressroom's own export, unchanged since: its Markdown word for word (refused, if
+        # need be, as it renders, like any body typed in the editor).
+        own = PRESSROOM_MARKDOWN in item.meta and (
+            item.meta_value(PRESSROOM_CONTENT_DIGEST) == content_digest(item.content)
+        )
+        if own:
+            body = item.meta_value(PRESSROOM_MARKDOWN)
         else:
-            own = False
             body = to_markdown(item.content, self.gallery(item.wp_id))  # may refuse: first
         if self.mover is not None:
             body, left = self.mover.rewrite(body)
