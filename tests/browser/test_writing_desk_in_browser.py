@@ -264,10 +264,11 @@ def test_insert_an_image_from_the_toolbar(editor, tmp_path):
     image.wait_for()
     assert image.get_attribute("alt") == "A red square"
     assert "480w" in image.get_attribute("srcset") and "960w" in image.get_attribute("srcset")
-    # The element comes before its file: wait for the file to load (a loaded machine took
-    # longer than the next line), then check it is an image the browser could decode.
-    editor.wait_for_function("document.querySelector('#live-preview img').complete")
-    assert editor.evaluate("document.querySelector('#live-preview img').naturalWidth") > 0
+    # The element comes before its file. decode() waits for the file and fails if the
+    # browser cannot decode it. (Not wait_for_function: its polling evals a string, which
+    # the page's CSP refuses, so it failed whenever the first look came too early.)
+    image.evaluate("img => img.decode()")
+    assert image.evaluate("img => img.naturalWidth") > 0
 
 
 PASTE = """async ([name, type, data]) => {
