@@ -68,6 +68,14 @@ def export_from(app, path):
         return export_wordpress(out)
 
 
+def imported_into_a_new_site(make_app, exported):
+    """A new site that has imported `exported`: read it inside its app_context()."""
+    again = make_app()
+    with again.app_context():
+        import_wordpress(str(exported))
+    return again
+
+
 def test_round_trip_keeps_posts_terms_comments_and_authors(make_app, tmp_path):
     first = make_app(ALL_PLUGINS)
     with first.app_context():
@@ -145,9 +153,7 @@ def test_cdata_breakers_and_control_characters_survive_an_export(make_app, tmp_p
     exported = tmp_path / "export.xml"
     export_from(app, exported)
 
-    again = make_app()
-    with again.app_context():
-        import_wordpress(str(exported))
+    with imported_into_a_new_site(make_app, exported).app_context():
         post = db.session.scalar(db.select(Post))
         assert post.title == "Tricky ]]> title"
         assert "Body with ]]&gt; inside" in post.body_html
@@ -168,9 +174,7 @@ def test_unlisted_posts_leave_as_private_and_come_back_unlisted(make_app, tmp_pa
     meta = {m.findtext(f"{{{WP}}}meta_key"): m.findtext(f"{{{WP}}}meta_value")
             for m in item.iter(f"{{{WP}}}postmeta")}  # fmt: skip
     assert meta["_pressroom_status"] == "unlisted"
-    again = make_app()
-    with again.app_context():
-        import_wordpress(str(exported))
+    with imported_into_a_new_site(make_app, exported).app_context():
         assert db.session.scalar(db.select(Post.status)) == "unlisted"
 
 
@@ -213,9 +217,7 @@ def test_a_posts_own_markdown_comes_back_word_for_word(make_app, tmp_path):
     text, the table of contents as a list of links."""
     written, exported = write_and_export(make_app, tmp_path)
 
-    again = make_app()
-    with again.app_context():
-        import_wordpress(str(exported))
+    with imported_into_a_new_site(make_app, exported).app_context():
         post = db.session.scalar(db.select(Post))
         assert (post.body, post.body_html, post.table_of_contents) == written
         assert written[2] is True and "<math" in post.body_html and "tok-" in post.body_html
@@ -228,9 +230,7 @@ def test_a_post_edited_in_wordpress_since_keeps_wordpresss_words(make_app, tmp_p
     assert text.count("Intro with") == 2  # the HTML, and the Markdown in its field
     exported.write_text(text.replace("<p>Intro with", "<p>Revised intro with", 1))
 
-    again = make_app()
-    with again.app_context():
-        import_wordpress(str(exported))
+    with imported_into_a_new_site(make_app, exported).app_context():
         post = db.session.scalar(db.select(Post))
         assert post.body.startswith("Revised intro with")
         assert post.body != written[0] and post.table_of_contents is False
@@ -294,7 +294,5 @@ def test_html_a_plugin_changed_on_export_is_what_comes_back(fake_plugins, make_a
     exported = tmp_path / "export.xml"
     export_from(app, exported)
 
-    again = make_app()
-    with again.app_context():
-        import_wordpress(str(exported))
+    with imported_into_a_new_site(make_app, exported).app_context():
         assert db.session.scalar(db.select(Post.body)).strip() == "Stamped plain words."
