@@ -68,6 +68,21 @@ def export_from(app, path):
         return export_wordpress(out)
 
 
+def write_and_export(make_app, tmp_path, enabled=(), **fields):
+    """One post by ada, saved with `fields` on a site with the `enabled` plugins, then
+    exported: (its body, body_html, table_of_contents) and the file."""
+    from blog.editing import PostData, save_post
+
+    app = make_app(enabled)
+    with app.app_context():
+        author = User(username="ada", email="ada@example.com")
+        post = save_post(PostData(**fields), author)
+        written = (post.body, post.body_html, post.table_of_contents)
+    exported = tmp_path / "export.xml"
+    export_from(app, exported)
+    return written, exported
+
+
 def imported_into_a_new_site(make_app, exported):
     """A new site that has imported `exported`: read it inside its app_context()."""
     again = make_app()
@@ -144,14 +159,9 @@ def test_the_export_is_shaped_as_wordpress_reads_it(make_app, tmp_path):
 
 
 def test_cdata_breakers_and_control_characters_survive_an_export(make_app, tmp_path):
-    from blog.editing import PostData, save_post
-
-    app = make_app()
-    with app.app_context():
-        author = User(username="ada", email="ada@example.com")
-        save_post(PostData(title="Tricky ]]> title\x07", body="Body with ]]> inside"), author)
-    exported = tmp_path / "export.xml"
-    export_from(app, exported)
+    _, exported = write_and_export(
+        make_app, tmp_path, title="Tricky ]]> title\x07", body="Body with ]]> inside"
+    )
 
     with imported_into_a_new_site(make_app, exported).app_context():
         post = db.session.scalar(db.select(Post))
@@ -160,14 +170,7 @@ def test_cdata_breakers_and_control_characters_survive_an_export(make_app, tmp_p
 
 
 def test_unlisted_posts_leave_as_private_and_come_back_unlisted(make_app, tmp_path):
-    from blog.editing import PostData, save_post
-
-    app = make_app()
-    with app.app_context():
-        author = User(username="ada", email="ada@example.com")
-        save_post(PostData(title="By invitation", status="unlisted"), author)
-    exported = tmp_path / "export.xml"
-    export_from(app, exported)
+    _, exported = write_and_export(make_app, tmp_path, title="By invitation", status="unlisted")
 
     item = etree.parse(str(exported)).find(".//item")
     assert item.findtext(f"{{{WP}}}status") == "private"  # never more public in WordPress
@@ -197,25 +200,13 @@ $$
 
 A [link to the first](#setting-up) and *emphasis*.
 """
-
-
-def write_and_export(make_app, tmp_path):
-    from blog.editing import PostData, save_post
-
-    app = make_app()
-    with app.app_context():
-        author = User(username="ada", email="ada@example.com")
-        post = save_post(PostData(title="Notes", body=WRITTEN_HERE, table_of_contents=True), author)
-        written = (post.body, post.body_html, post.table_of_contents)
-    exported = tmp_path / "export.xml"
-    export_from(app, exported)
-    return written, exported
+NOTES = {"title": "Notes", "body": WRITTEN_HERE, "table_of_contents": True}
 
 
 def test_a_posts_own_markdown_comes_back_word_for_word(make_app, tmp_path):
     """Its HTML alone would come back as other Markdown: code as a plain block, MathML as
     text, the table of contents as a list of links."""
-    written, exported = write_and_export(make_app, tmp_path)
+    written, exported = write_and_export(make_app, tmp_path, **NOTES)
 
     with imported_into_a_new_site(make_app, exported).app_context():
         post = db.session.scalar(db.select(Post))
@@ -224,7 +215,7 @@ def test_a_posts_own_markdown_comes_back_word_for_word(make_app, tmp_path):
 
 
 def test_a_post_edited_in_wordpress_since_keeps_wordpresss_words(make_app, tmp_path):
-    written, exported = write_and_export(make_app, tmp_path)
+    written, exported = write_and_export(make_app, tmp_path, **NOTES)
     # Edited in WordPress, which kept Pressroom's fields beside the new HTML.
     text = exported.read_text()
     assert text.count("Intro with") == 2  # the HTML, and the Markdown in its field
@@ -280,19 +271,15 @@ def test_markdown_in_a_file_is_rendered_and_sanitised_as_an_authors(make_app, tm
 def test_html_a_plugin_changed_on_export_is_what_comes_back(fake_plugins, make_app, tmp_path):
     """posts_exporting may rewrite an item's HTML: an import then converts that HTML, since
     the post's own Markdown no longer says what the file shows."""
-    from blog.editing import PostData, save_post
 
     def posts_exporting(items):
         for item in items.values():
             item.content = item.content.replace("<p>Plain", "<p>Stamped plain", 1)
 
     fake_plugins(stamp={"posts_exporting": posts_exporting})
-    app = make_app(["stamp"])
-    with app.app_context():
-        author = User(username="ada", email="ada@example.com")
-        save_post(PostData(title="Notes", body="Plain words."), author)
-    exported = tmp_path / "export.xml"
-    export_from(app, exported)
+    _, exported = write_and_export(
+        make_app, tmp_path, enabled=["stamp"], title="Notes", body="Plain words."
+    )
 
     with imported_into_a_new_site(make_app, exported).app_context():
         assert db.session.scalar(db.select(Post.body)).strip() == "Stamped plain words."
