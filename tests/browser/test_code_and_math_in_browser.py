@@ -4,7 +4,6 @@ Copy button (only with JavaScript), MathML drawn natively, and links to headings
 from playwright.sync_api import expect
 
 CODE = '```python\ndef lamps_on(tide):\n    return tide > 1.5  # "metres" & <more>\n```'
-
 BODY = f"Intro $E = mc^2$ words.\n\n## The code\n\n{CODE}\n\n$$\n\\frac{{a}}{{b}}\n$$\n"
 
 
